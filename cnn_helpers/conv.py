@@ -1,0 +1,229 @@
+"""Convolution (cross-correlation) with padding and stride: paper §2, §3.1.5, Appendix A.
+
+Two implementations of the same maths:
+
+* the paper's **explicit Jacobians** for one channel, built column by column:
+  ``conv_jacobian_kernel`` = d vec(Z) / d vec(beta) (eq. a1-3) and
+  ``conv_jacobian_input`` = d vec(Z) / d vec(A) (eq. a2-3);
+* the **fast path** for batches, ``conv_forward`` / ``conv_backward``, built on
+  strided window views and ``tensordot`` (no Python loop over pixels or samples).
+
+"Convolution" means cross-correlation, as in Appendix A (the kernel is not flipped):
+``Z[p, q] = sum_{r,s} A_pad[p*sh + r, q*sw + s] * beta[r, s]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_array, as_pair, check_shape
+from ._windows import fold, geometry, output_hw, pad2d, unpad2d, windows
+from .vec import vec
+
+__all__ = [
+    "conv_output_shape", "correlate2d", "conv_forward", "conv_backward",
+    "conv_jacobian_kernel", "conv_jacobian_input", "unit_matrices",
+]
+
+
+def conv_output_shape(input_hw, kernel_hw, pad=(0, 0), stride=(1, 1)) -> tuple[int, int]:
+    """Output size of a padded, strided convolution (paper §2, Note).
+
+    ``h_z = floor((h_a + 2 h_p - h_k) / h_s) + 1`` and likewise for the width.
+
+    Parameters
+    ----------
+    input_hw, kernel_hw : (h, w) pairs of positive ints
+    pad : (h, w) pair of non-negative ints, default (0, 0)
+    stride : (h, w) pair of positive ints, default (1, 1)
+
+    Returns
+    -------
+    (h_z, w_z) : tuple of int
+
+    Raises
+    ------
+    ValueError
+        If the kernel is larger than the padded input (empty output).
+    """
+    input_hw = as_pair("input_hw", input_hw, 1)
+    return geometry(input_hw, kernel_hw, pad, stride)[3]
+
+
+def unit_matrices(shape) -> np.ndarray:
+    """The matrices dX/dX_rs for every entry of an (h, w) matrix X, in vec order.
+
+    Parameters
+    ----------
+    shape : (h, w)
+
+    Returns
+    -------
+    E : ndarray, shape (h*w, h, w)
+        ``E[k]`` is 1 at the entry that vec(X) puts at position k (column-major:
+        ``k = r + s*h``) and 0 elsewhere. These are the one-hot matrices
+        ``dbeta/dbeta_rs`` of eq. a1-2 and ``dA/dA_rs`` of eq. a2-2.
+    """
+    h, w = as_pair("shape", shape, 1)
+    # row k of the identity is e_k = vec(E_k); unvec it: (h*w, w, h) -> (h*w, h, w)
+    return np.eye(h * w).reshape(h * w, w, h).transpose(0, 2, 1)
+
+
+def _correlate_stack(As: np.ndarray, beta: np.ndarray, pad, stride) -> np.ndarray:
+    """Correlate every (h, w) matrix in As (..., h, w) with one kernel beta."""
+    out_hw = output_hw(As.shape[-2:], beta.shape, pad, stride)
+    win = windows(pad2d(As, pad), beta.shape, stride, out_hw)  # (..., hz, wz, kh, kw)
+    return np.einsum("...pqrs,rs->...pq", win, beta)
+
+
+def correlate2d(A, beta, pad=(0, 0), stride=(1, 1)) -> np.ndarray:
+    """The paper's ``A * beta`` for one channel: padded, strided cross-correlation.
+
+    Parameters
+    ----------
+    A : array_like, shape (h_a, w_a)
+    beta : array_like, shape (h_k, w_k)
+    pad : (h_p, w_p), zeros added on each side of A (default (0, 0))
+    stride : (h_s, w_s), default (1, 1)
+
+    Returns
+    -------
+    Z : ndarray, shape (h_z, w_z), see :func:`conv_output_shape`
+
+    Examples
+    --------
+    Appendix A: a 3x4 input, a 2x2 kernel, padding (1, 1) and stride (1, 2) give a
+    4x3 output.
+
+    >>> correlate2d(np.ones((3, 4)), np.ones((2, 2)), (1, 1), (1, 2)).shape
+    (4, 3)
+    """
+    A = as_array("A", A, ndim=2)
+    beta = as_array("beta", beta, ndim=2)
+    _, pad, stride, _ = geometry(A.shape, beta.shape, pad, stride, "beta")
+    return _correlate_stack(A, beta, pad, stride)
+
+
+def conv_jacobian_kernel(A, kernel_hw, pad=(0, 0), stride=(1, 1)) -> np.ndarray:
+    """d vec(Z) / d vec(beta) for ``Z = A * beta`` (Appendix A, eq. a1-1 to a1-3).
+
+    Column k is ``vec(A * dbeta/dbeta_rs)`` where (r, s) is the k-th entry of
+    vec(beta): the input correlated with a one-hot kernel. The matrix depends on A
+    only (Z is linear in beta), which is why §3.1.5 can share it across kernels j.
+
+    Parameters
+    ----------
+    A : array_like, shape (h_a, w_a)
+        One channel of the layer input.
+    kernel_hw : (h_k, w_k)
+    pad, stride : (h, w) pairs
+
+    Returns
+    -------
+    J : ndarray, shape (h_z*w_z, h_k*w_k)
+    """
+    A = as_array("A", A, ndim=2)
+    kernel_hw, pad, stride, _ = geometry(A.shape, kernel_hw, pad, stride)
+    columns = [vec(_correlate_stack(A, E, pad, stride)) for E in unit_matrices(kernel_hw)]
+    return np.stack(columns, axis=1)
+
+
+def conv_jacobian_input(beta, input_hw, pad=(0, 0), stride=(1, 1)) -> np.ndarray:
+    """d vec(Z) / d vec(A) for ``Z = A * beta`` (Appendix A, eq. a2-1 to a2-3).
+
+    Column k is ``vec(dA/dA_rs * beta)`` where (r, s) is the k-th entry of vec(A):
+    a one-hot input correlated with the kernel. All h_a*w_a one-hot inputs are
+    correlated in one vectorized call; the result is the same matrix the paper
+    builds column by column.
+
+    Parameters
+    ----------
+    beta : array_like, shape (h_k, w_k)
+    input_hw : (h_a, w_a)
+    pad, stride : (h, w) pairs
+
+    Returns
+    -------
+    J : ndarray, shape (h_z*w_z, h_a*w_a)
+    """
+    beta = as_array("beta", beta, ndim=2)
+    input_hw = as_pair("input_hw", input_hw, 1)
+    _, pad, stride, (hz, wz) = geometry(input_hw, beta.shape, pad, stride, "beta")
+    Z = _correlate_stack(unit_matrices(input_hw), beta, pad, stride)  # (h_a*w_a, hz, wz)
+    # column k = vec(Z[k]): vec each slice (column-major) and stand them side by side
+    return Z.transpose(0, 2, 1).reshape(-1, hz * wz).T
+
+
+def _conv_arrays(A, K, pad, stride):
+    A = as_array("A", A, ndim=4)
+    K = as_array("K", K, ndim=4)
+    if A.shape[1] != K.shape[1]:
+        raise ValueError(
+            f"channel mismatch: A has {A.shape[1]} input channels (A.shape={A.shape}) but "
+            f"K expects {K.shape[1]} (K.shape={K.shape}, layout (C_out, C_in, kh, kw))")
+    _, pad, stride, out_hw = geometry(A.shape[2:], K.shape[2:], pad, stride, "K")
+    return A, K, pad, stride, out_hw
+
+
+def conv_forward(A, K, b, pad=(0, 0), stride=(1, 1)) -> np.ndarray:
+    """Batched convolution layer, paper §2: ``Z_j = sum_i A_i * K_{j,i} + b_j 1``.
+
+    Parameters
+    ----------
+    A : array_like, shape (N, C_in, H, W)
+    K : array_like, shape (C_out, C_in, h_k, w_k); ``K[j, i]`` is the paper's K_{j,i}
+    b : array_like, shape (C_out,)
+    pad, stride : (h, w) pairs (an int means both)
+
+    Returns
+    -------
+    Z : ndarray, shape (N, C_out, h_z, w_z)
+    """
+    A, K, pad, stride, out_hw = _conv_arrays(A, K, pad, stride)
+    b = as_array("b", b, ndim=1)
+    check_shape("b", b, (K.shape[0],))
+    win = windows(pad2d(A, pad), K.shape[2:], stride, out_hw)  # (N, C, hz, wz, kh, kw)
+    Z = np.tensordot(win, K, axes=([1, 4, 5], [1, 2, 3]))     # (N, hz, wz, F)
+    Z += b
+    return Z.transpose(0, 3, 1, 2)                              # (N, F, hz, wz)
+
+
+def conv_backward(dZ, A, K, pad=(0, 0), stride=(1, 1)):
+    """Gradients of a convolution layer (§3.1.5), vectorized over the batch.
+
+    Parameters
+    ----------
+    dZ : array_like, shape (N, C_out, h_z, w_z)
+        Gradient of the loss with respect to the layer output Z.
+    A : array_like, shape (N, C_in, H, W)
+        The layer input used in the forward pass.
+    K : array_like, shape (C_out, C_in, h_k, w_k)
+    pad, stride : (h, w) pairs, as in the forward pass
+
+    Returns
+    -------
+    dA : ndarray, shape (N, C_in, H, W)
+        ``sum_j`` of each kernel's contribution: the transpose of eq. a2-3's
+        Jacobian applied to dZ, computed by folding ``dZ K`` back onto the input.
+    dK : ndarray, shape (C_out, C_in, h_k, w_k)
+        Correlation of the input with the upstream gradient (transpose of eq. a1-3).
+    db : ndarray, shape (C_out,)
+        ``dZ`` summed over the batch and the output pixels (§3.1.5, bias).
+    """
+    return _conv_backward(dZ, A, K, pad, stride)
+
+
+def _conv_backward(dZ, A, K, pad, stride, input_grad: bool = True):
+    """:func:`conv_backward`, optionally skipping dA (not needed for the first layer)."""
+    A, K, pad, stride, out_hw = _conv_arrays(A, K, pad, stride)
+    dZ = as_array("dZ", dZ, ndim=4)
+    check_shape("dZ", dZ, (A.shape[0], K.shape[0], *out_hw))
+    Ap = pad2d(A, pad)
+    win = windows(Ap, K.shape[2:], stride, out_hw)                  # (N, C, hz, wz, kh, kw)
+    dK = np.tensordot(dZ, win, axes=([0, 2, 3], [0, 2, 3]))         # (F, C, kh, kw)
+    db = dZ.sum(axis=(0, 2, 3))                                     # (F,)
+    if not input_grad:
+        return None, dK, db
+    cols = np.tensordot(dZ, K, axes=([1], [0]))                     # (N, hz, wz, C, kh, kw)
+    dAp = fold(cols.transpose(0, 3, 1, 2, 4, 5), Ap.shape[2:], stride)  # (N, C, Hp, Wp)
+    return unpad2d(dAp, pad), dK, db
