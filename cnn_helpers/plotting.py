@@ -1,0 +1,156 @@
+"""Figures used by the notebooks (matplotlib only, fixed sizes, deterministic).
+
+Every function draws into a new figure of fixed size (or into ``ax`` when given)
+and returns the figure, so notebooks can end the line with ``;``.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["plot_jacobian", "plot_jacobians", "show_images", "plot_curves",
+           "plot_confusion", "plot_filters", "plot_feature_maps"]
+
+
+def _new_axes(ax, figsize):
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize)
+    return fig, ax
+
+
+def plot_jacobian(J, ax=None, title=None, xlabel="column (input entry, vec order)",
+                  ylabel="row (output entry, vec order)", annotate=False, figsize=(5, 4)):
+    """Heatmap of a Jacobian matrix: zero is white, signs are red/blue.
+
+    Parameters
+    ----------
+    J : array_like, shape (m, n)
+    ax : matplotlib Axes, optional
+    title, xlabel, ylabel : str
+    annotate : bool
+        Write the value in each cell (for small matrices).
+    figsize : tuple, used when ``ax`` is None
+    """
+    J = np.asarray(J, dtype=float)
+    fig, ax = _new_axes(ax, figsize)
+    vmax = float(np.abs(J).max()) or 1.0
+    im = ax.imshow(J, cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest",
+                   aspect="auto")
+    m, n = J.shape
+    if max(m, n) <= 40:  # thin grid lines between cells
+        ax.set_xticks(np.arange(-0.5, n, 1), minor=True)
+        ax.set_yticks(np.arange(-0.5, m, 1), minor=True)
+        ax.grid(which="minor", color="0.85", linewidth=0.5)
+        ax.tick_params(which="minor", length=0)
+    if annotate:
+        for (r, c), value in np.ndenumerate(J):
+            if value != 0:
+                ax.text(c, r, f"{value:.2g}", ha="center", va="center", fontsize=7)
+    ax.set_title(title or f"{m} x {n} Jacobian, {np.count_nonzero(J)} nonzeros")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    return fig
+
+
+def plot_jacobians(mats, titles, ncols=3, size=3.2, suptitle=None):
+    """Several Jacobian heatmaps side by side (same colour scale rule each)."""
+    n = len(mats)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 1, size * nrows),
+                             squeeze=False)
+    for ax, J, title in zip(axes.flat, mats, titles):
+        plot_jacobian(J, ax=ax, title=title, xlabel="", ylabel="")
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def show_images(images, titles=None, ncols=8, size=1.2, cmap="gray", suptitle=None):
+    """A grid of 2-D images (e.g. uint8 signs or feature maps)."""
+    images = np.asarray(images)
+    n = images.shape[0]
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3),
+                             squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < n:
+            ax.imshow(images[k], cmap=cmap, interpolation="nearest")
+            if titles is not None:
+                ax.set_title(str(titles[k]), fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(history, figsize=(10, 3.5)):
+    """Learning curves from a dict of equal-length lists.
+
+    Keys ending in ``loss`` go to the left panel, keys ending in ``acc`` to the
+    right one (for example ``train_loss``, ``test_loss``, ``train_acc``, ``test_acc``).
+    """
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=figsize)
+    for key, values in history.items():
+        epochs = np.arange(1, len(values) + 1)
+        if key.endswith("loss"):
+            ax_loss.plot(epochs, values, marker="o", label=key)
+        elif key.endswith("acc"):
+            ax_acc.plot(epochs, values, marker="o", label=key)
+    ax_loss.set(xlabel="epoch", ylabel="mean cross-entropy", title="loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(cm, classes, normalize=True, figsize=(7.5, 6.5)):
+    """Confusion matrix (rows: true class, columns: predicted class)."""
+    cm = np.asarray(cm, dtype=float)
+    if normalize:
+        cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=figsize)
+    im = ax.imshow(cm, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    ticks = np.arange(len(classes))
+    ax.set_xticks(ticks, labels=list(classes))
+    ax.set_yticks(ticks, labels=list(classes))
+    ax.set(xlabel="predicted", ylabel="true",
+           title="confusion matrix" + (" (row-normalized)" if normalize else ""))
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    fig.tight_layout()
+    return fig
+
+
+def plot_filters(K, size=1.0, suptitle="learned kernels"):
+    """Kernels K (C_out, C_in, kh, kw): one row per input channel, shared colour scale."""
+    K = np.asarray(K, dtype=float)
+    c_out, c_in = K.shape[:2]
+    vmax = float(np.abs(K).max()) or 1.0
+    fig, axes = plt.subplots(c_in, c_out, figsize=(size * c_out, size * c_in + 0.4),
+                             squeeze=False)
+    for i in range(c_in):
+        for j in range(c_out):
+            ax = axes[i, j]
+            ax.imshow(K[j, i], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(f"K[{j},{i}]", fontsize=7)
+    fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_feature_maps(maps, title, ncols=8, size=1.1):
+    """The channels of one sample's feature maps (C, H, W) as a grid."""
+    maps = np.asarray(maps, dtype=float)
+    return show_images(maps, titles=[f"ch {c}" for c in range(maps.shape[0])], ncols=ncols,
+                       size=size, cmap="viridis", suptitle=title)
