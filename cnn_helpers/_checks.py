@@ -103,7 +103,8 @@ def as_shape(name: str, value, length: int) -> tuple[int, ...]:
     try:
         items = tuple(value)
     except TypeError:
-        raise TypeError(f"{name} must be a tuple of {length} ints; got {_describe(value)}") from None
+        raise TypeError(
+            f"{name} must be a tuple of {length} ints; got {_describe(value)}") from None
     if len(items) != length or not all(
             isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) and v >= 1
             for v in items):

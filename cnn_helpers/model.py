@@ -19,13 +19,15 @@ import numpy as np
 
 from ._checks import as_array, as_pair, as_shape
 from .activations import ACTIVATIONS, softmax, softmax_jacobian
-from .conv import (_conv_backward, conv_forward, conv_jacobian_input, conv_jacobian_kernel,
+from .conv import (conv_forward, conv_jacobian_input, conv_jacobian_kernel,
                    conv_output_shape)
-from .dense import dense_backward, dense_forward
-from .losses import check_labels, cross_entropy_jacobian, softmax_cross_entropy
-from .pool import (avg_pool_backward, avg_pool_forward, avg_pool_jacobian, max_pool_backward,
-                   max_pool_forward, max_pool_mask)
-from .vec import flatten, unflatten, unvec, vec
+from ._engine import Workspace
+from ._engine import logits as _engine_logits
+from ._engine import loss_and_grads as _engine_loss_and_grads
+from .dense import dense_forward
+from .losses import check_labels, cross_entropy_jacobian
+from .pool import avg_pool_forward, avg_pool_jacobian, max_pool_forward, max_pool_mask
+from .vec import flatten, unvec, vec
 
 __all__ = ["ThreeLayerCNN"]
 
@@ -125,6 +127,7 @@ class ThreeLayerCNN:
         self.seed = int(seed)
         self.dtype = np.dtype(dtype)
         self._f, self._fgrad, self._fjac = ACTIVATIONS[activation]
+        self._workspace = Workspace()  # scratch buffers of the fast path, reused per step
 
         layers, c_in, hw = [], input_shape[0], input_shape[1:]
         for k in range(2):
@@ -187,13 +190,6 @@ class ThreeLayerCNN:
             return max_pool_forward(I, layer.window, layer.pool_pad, layer.pool_stride)
         return avg_pool_forward(I, layer.window, layer.pool_pad, layer.pool_stride), None
 
-    def _pool_backward(self, dA, switches, input_shape, layer):
-        if self.pool == "max":
-            return max_pool_backward(dA, switches, input_shape, layer.window, layer.pool_pad,
-                                     layer.pool_stride)
-        return avg_pool_backward(dA, input_shape, layer.window, layer.pool_pad,
-                                 layer.pool_stride)
-
     # ------------------------------------------------------------ fast path
     def forward(self, X, return_cache: bool = False):
         """Logits Z^[3] of a batch, shape (N, n_classes), with the vectorized path.
@@ -212,23 +208,6 @@ class ThreeLayerCNN:
         cache["B2"] = flatten(A)
         Z3 = dense_forward(cache["B2"], p["W3"], p["b3"])
         return (Z3, cache) if return_cache else Z3
-
-    def _loss_and_grads_fast(self, X, y):
-        p = self.params
-        Z3, cache = self.forward(X, return_cache=True)
-        loss, dZ3 = softmax_cross_entropy(Z3, y)
-        grads = {}
-        dB2, grads["W3"], grads["b3"] = dense_backward(dZ3, cache["B2"], p["W3"])
-        dA = unflatten(dB2, cache["A2"].shape)
-        for k in (2, 1):
-            layer = self.layers[k - 1]
-            Z = cache[f"Z{k}"]
-            dI = self._pool_backward(dA, cache[f"S{k}"], Z.shape, layer)
-            dZ = dI * self._fgrad(Z)
-            A_prev = cache["A1"] if k == 2 else X
-            dA, grads[f"K{k}"], grads[f"b{k}"] = _conv_backward(
-                dZ, A_prev, p[f"K{k}"], layer.pad, layer.stride, input_grad=(k > 1))
-        return loss, {key: grads[key] for key in PARAM_NAMES}
 
     # ----------------------------------------------------- explicit Jacobians
     def _layer_forward_explicit(self, vA_prev, k, J_in, J_pool):
@@ -344,13 +323,14 @@ class ThreeLayerCNN:
         X = self._check_X(X)
         y = check_labels(y, X.shape[0], self.n_classes)
         if method == "fast":
-            return self._loss_and_grads_fast(X, y)
+            loss, grads = _engine_loss_and_grads(self, X, y)
+            return loss, {key: grads[key] for key in PARAM_NAMES}
         return self._loss_and_grads_jacobian(X, y)
 
     def predict_proba(self, X, batch_size: int = 1024) -> np.ndarray:
         """Class probabilities softmax(Z^[3]), shape (N, n_classes)."""
         X = self._check_X(X)
-        return np.concatenate([softmax(self.forward(X[k:k + batch_size]))
+        return np.concatenate([softmax(_engine_logits(self, X[k:k + batch_size]))
                                for k in range(0, X.shape[0], batch_size)])
 
     def predict(self, X, batch_size: int = 1024) -> np.ndarray:
