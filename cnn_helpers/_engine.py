@@ -63,8 +63,9 @@ def _relu_grad_from_output(I):
 
 def _sigmoid(Z, out):
     np.negative(Z, out=out)
-    np.exp(out, out=out)         # exp(-Z) may overflow to inf for Z < -88 (float32)
-    out += 1                     # 1/inf = 0 is then the correct limit
+    with np.errstate(over="ignore"):  # exp(-Z) overflows to inf for Z < -88 (float32) ...
+        np.exp(out, out=out)
+    out += 1                          # ... and 1 / inf = 0 is the correct limit
     return np.reciprocal(out, out=out)
 
 
