@@ -40,10 +40,8 @@ def plot_jacobian(J, ax=None, title=None, xlabel="column (input entry, vec order
                    aspect="auto")
     m, n = J.shape
     if max(m, n) <= 40:  # thin grid lines between cells
-        ax.set_xticks(np.arange(-0.5, n, 1), minor=True)
-        ax.set_yticks(np.arange(-0.5, m, 1), minor=True)
-        ax.grid(which="minor", color="0.85", linewidth=0.5)
-        ax.tick_params(which="minor", length=0)
+        ax.hlines(np.arange(-0.5, m, 1), -0.5, n - 0.5, color="0.85", linewidth=0.5)
+        ax.vlines(np.arange(-0.5, n, 1), -0.5, m - 0.5, color="0.85", linewidth=0.5)
     if annotate:
         for (r, c), value in np.ndenumerate(J):
             if value != 0:
