@@ -15,19 +15,20 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ._checks import as_pair
 
 
-def output_hw(input_hw, kernel_hw, pad, stride) -> tuple[int, int]:
+def output_hw(input_hw, kernel_hw, pad, stride, kernel_name="kernel") -> tuple[int, int]:
     """floor((n + 2p - k) / s) + 1 per axis (paper §2), validated to be >= 1.
 
-    ``input_hw``, ``kernel_hw``, ``pad`` and ``stride`` must already be int pairs.
+    ``input_hw``, ``kernel_hw``, ``pad`` and ``stride`` must already be int pairs;
+    ``kernel_name`` is the argument named in the error message.
     """
     out = []
     for axis, n, k, p, s in zip(("height", "width"), input_hw, kernel_hw, pad, stride):
         if n + 2 * p < k:
             raise ValueError(
-                f"kernel/window {axis} {k} is larger than the padded input {axis} "
+                f"{kernel_name} {axis} {k} is larger than the padded input {axis} "
                 f"{n} + 2*{p} = {n + 2 * p}; the output would be empty "
-                f"(input {tuple(input_hw)}, kernel {tuple(kernel_hw)}, pad {tuple(pad)}, "
-                f"stride {tuple(stride)})")
+                f"(input {tuple(input_hw)}, {kernel_name} {tuple(kernel_hw)}, "
+                f"pad {tuple(pad)}, stride {tuple(stride)})")
         out.append((n + 2 * p - k) // s + 1)
     return out[0], out[1]
 
@@ -103,4 +104,4 @@ def geometry(input_hw, kernel_hw, pad, stride, kernel_name="kernel_hw"):
     kernel_hw = as_pair(kernel_name, kernel_hw, 1)
     pad = as_pair("pad", pad, 0)
     stride = as_pair("stride", stride, 1)
-    return kernel_hw, pad, stride, output_hw(input_hw, kernel_hw, pad, stride)
+    return kernel_hw, pad, stride, output_hw(input_hw, kernel_hw, pad, stride, kernel_name)

@@ -284,9 +284,14 @@ class ThreeLayerCNN:
             B2 = vec(vA2)                       # §3.1.2: [vec(A2_1); ...; vec(A2_c)]
             z3 = W3.T @ B2 + b3                                     # (n,)
             a3 = softmax(z3)
-            loss += -np.log(a3[label])
+            loss += np.log(np.exp(z3 - z3.max()).sum()) + z3.max() - z3[label]  # -log a_y
             # §3.1.1: rows dJ/d(.) in numerator layout
-            dJ_dZ3 = cross_entropy_jacobian(a3, label) @ softmax_jacobian(z3)   # (1, n)
+            if a3[label] > 0:
+                dJ_dZ3 = cross_entropy_jacobian(a3, label) @ softmax_jacobian(z3)  # (1, n)
+            else:
+                # a_y underflowed to 0: the two factors are -1/a_y = -inf and a row of
+                # zeros; their product is the finite (a - e_y)^T derived in §3.1.1
+                dJ_dZ3 = (a3 - np.eye(a3.size)[label])[None, :]
             grads["W3"] += (dJ_dZ3.T @ B2[None, :]).T    # Jacobian (n x n_flat), transposed
             grads["b3"] += dJ_dZ3[0]
             dJ_dB2 = dJ_dZ3 @ W3.T                                  # (1, n_flat)
@@ -330,6 +335,9 @@ class ThreeLayerCNN:
     def predict_proba(self, X, batch_size: int = 1024) -> np.ndarray:
         """Class probabilities softmax(Z^[3]), shape (N, n_classes)."""
         X = self._check_X(X)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
         return np.concatenate([softmax(_engine_logits(self, X[k:k + batch_size]))
                                for k in range(0, X.shape[0], batch_size)])
 
@@ -349,7 +357,8 @@ class ThreeLayerCNN:
                 config = json.loads(str(npz["config"]))
                 arrays = {key: npz[key] for key in PARAM_NAMES}
         except FileNotFoundError:
-            raise
+            raise FileNotFoundError(f"model file not found: {path} (write one with "
+                                    f"ThreeLayerCNN.save or python -m cnn_helpers.train)") from None
         except (KeyError, ValueError, OSError) as exc:
             raise ValueError(f"{path} is not a ThreeLayerCNN file written by save(): "
                              f"{type(exc).__name__}: {exc}") from exc
