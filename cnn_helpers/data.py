@@ -136,6 +136,6 @@ def prepare_images(x, dtype=np.float64) -> np.ndarray:
         raise ValueError(f"x must have shape (N, 28, 28) or (28, 28); got {x.shape}")
     if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"dtype must be float32 or float64; got {np.dtype(dtype)}")
-    scale = np.asarray(1 / (255 * PIXEL_STD), dtype=dtype)
-    shift = np.asarray(PIXEL_MEAN / PIXEL_STD, dtype=dtype)
-    return (x[:, None].astype(dtype) * scale - shift).astype(dtype, copy=False)
+    # computed in float64 and rounded once, so float32 input is exactly the float64
+    # input cast to float32 (whichever way a caller asks for it)
+    return ((x[:, None] / 255.0 - PIXEL_MEAN) / PIXEL_STD).astype(dtype, copy=False)

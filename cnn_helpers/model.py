@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -198,6 +199,8 @@ class ThreeLayerCNN:
         (``Z1, I1, A1, S1, Z2, I2, A2, S2, B2``; S are max-pool switches or None).
         """
         X = self._check_X(X)
+        if not return_cache:
+            return _engine_logits(self, X)  # same numbers, batch-last engine, ~3x faster
         p, cache, A = self.params, {}, X
         for k, layer in enumerate(self.layers, start=1):
             Z = conv_forward(A, p[f"K{k}"], p[f"b{k}"], layer.pad, layer.stride)
@@ -345,9 +348,17 @@ class ThreeLayerCNN:
         """Most probable class of each image, shape (N,)."""
         return self.predict_proba(X, batch_size).argmax(axis=1)
 
-    def save(self, path) -> None:
-        """Write parameters and architecture to a plain ``.npz`` (no pickles)."""
+    def save(self, path) -> Path:
+        """Write parameters and architecture to a plain ``.npz`` (no pickles).
+
+        ``.npz`` is appended to ``path`` when missing (as ``np.savez`` does); the path
+        actually written is returned.
+        """
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_name(path.name + ".npz")
         np.savez(path, config=np.array(json.dumps(self.config())), **self.params)
+        return path
 
     @classmethod
     def load(cls, path) -> ThreeLayerCNN:
