@@ -1,0 +1,364 @@
+"""The training loop (cnn_helpers.training), the CLI (python -m cnn_helpers.train) and the
+benchmark helpers: small, fast runs on subsets of the shipped data."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cnn_helpers import ThreeLayerCNN, conv_jacobian_input, load_signs, prepare_images
+from cnn_helpers import benchmark
+from cnn_helpers import train as train_cli
+from cnn_helpers.training import evaluate, iterate_minibatches, lr_factor, random_shift, train
+
+
+@pytest.fixture(scope="module")
+def signs():
+    return load_signs()
+
+
+@pytest.fixture(scope="module")
+def small(signs):
+    """10 training images per letter (240) and the first 300 test images."""
+    idx = np.concatenate([np.flatnonzero(signs.y_train == c)[:10] for c in range(24)])
+    return signs.x_train[idx], signs.y_train[idx], signs.x_test[:300], signs.y_test[:300]
+
+
+# ------------------------------------------------------------------ random_shift
+def _shift_reference(img, dy, dx, fill):
+    """out[i, j] = img[i - dy, j - dx], by padding and slicing (independent of the gather)."""
+    H, W = img.shape
+    m = max(abs(dy), abs(dx))
+    if fill == "edge":
+        padded = np.pad(img, m, mode="edge")
+    else:
+        padded = np.pad(img, m, mode="constant", constant_values=0)
+    return padded[m - dy:m - dy + H, m - dx:m - dx + W]
+
+
+@pytest.mark.parametrize("fill", ["edge", "zero"])
+def test_random_shift_is_a_shift_by_at_most_max_shift(rng, fill):
+    x = rng.integers(1, 256, size=(40, 9, 11), dtype=np.uint8)   # no zeros: fill is visible
+    out = random_shift(x, 2, np.random.default_rng(3), fill=fill)
+    assert out.shape == x.shape and out.dtype == np.uint8
+    offsets = set()
+    for n in range(len(x)):
+        matches = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                   if np.array_equal(out[n], _shift_reference(x[n], dy, dx, fill))]
+        assert len(matches) == 1, f"image {n} is not a unique shift of its input"
+        offsets.add(matches[0])
+    assert len(offsets) > 10          # the offsets vary from image to image
+    assert (0, 0) in offsets or len(offsets) < 25
+
+
+def test_random_shift_border_mean_fill(rng):
+    x = rng.integers(0, 256, size=(30, 8, 8), dtype=np.uint8)
+    out = random_shift(x, 3, np.random.default_rng(0), fill="border_mean")
+    edge = random_shift(x, 3, np.random.default_rng(0), fill="edge")
+    for n in range(len(x)):
+        ring = np.concatenate([x[n, 0], x[n, -1], x[n, 1:-1, 0], x[n, 1:-1, -1]])
+        differ = out[n] != edge[n]
+        # wherever the two fills differ, border_mean wrote the rounded ring mean
+        assert np.all(out[n][differ] == np.rint(ring.mean()))
+
+
+def test_random_shift_float_and_nchw_inputs(rng):
+    x = rng.standard_normal((16, 2, 6, 7))
+    out = random_shift(x, 1, np.random.default_rng(5))
+    assert out.shape == x.shape and out.dtype == x.dtype
+    # both channels of an image are shifted alike: compare with a 3-D shift of each channel
+    for c in range(2):
+        np.testing.assert_array_equal(out[:, c], random_shift(x[:, c], 1,
+                                                              np.random.default_rng(5)))
+    x32 = x.astype(np.float32)
+    assert random_shift(x32, 1, np.random.default_rng(5), fill="zero").dtype == np.float32
+
+
+def test_random_shift_is_seeded_and_zero_shift_copies(rng):
+    x = rng.integers(0, 256, size=(20, 28, 28), dtype=np.uint8)
+    a = random_shift(x, 2, np.random.default_rng(7))
+    b = random_shift(x, 2, np.random.default_rng(7))
+    c = random_shift(x, 2, np.random.default_rng(8))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    same = random_shift(x, 0, np.random.default_rng(7))
+    np.testing.assert_array_equal(same, x)
+    assert same is not x
+
+
+@pytest.mark.parametrize("kwargs, exc, word", [
+    (dict(max_shift=-1), ValueError, "max_shift"),
+    (dict(max_shift=28), ValueError, "max_shift"),
+    (dict(max_shift=1.5), TypeError, "max_shift"),
+    (dict(rng=0), TypeError, "rng"),
+    (dict(fill="reflect"), ValueError, "fill"),
+])
+def test_random_shift_rejects_bad_arguments(kwargs, exc, word):
+    args = dict(x=np.zeros((2, 28, 28), np.uint8), max_shift=2, rng=np.random.default_rng(0))
+    args.update(kwargs)
+    with pytest.raises(exc, match=word):
+        random_shift(**args)
+    with pytest.raises(TypeError, match="x"):
+        random_shift(np.zeros((2, 5, 5), bool), 1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="x"):
+        random_shift(np.zeros((5, 5)), 1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="NaN"):
+        random_shift(np.full((2, 5, 5), np.nan), 1, np.random.default_rng(0))
+
+
+# ------------------------------------------------------------------ minibatches, schedule
+@pytest.mark.parametrize("n, batch, drop_last", [(10, 3, False), (10, 3, True), (8, 8, False),
+                                                 (5, 10, False)])
+def test_iterate_minibatches_partitions_the_indices(n, batch, drop_last):
+    batches = list(iterate_minibatches(n, batch, np.random.default_rng(0), drop_last=drop_last))
+    sizes = [len(b) for b in batches]
+    assert all(s == batch for s in sizes[:-1])
+    joined = np.concatenate(batches)
+    if drop_last:
+        assert len(joined) == n - n % batch and len(set(joined)) == len(joined)
+    else:
+        np.testing.assert_array_equal(np.sort(joined), np.arange(n))
+    ordered = list(iterate_minibatches(n, batch, None, shuffle=False))
+    np.testing.assert_array_equal(np.concatenate(ordered), np.arange(n))
+
+
+def test_iterate_minibatches_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="batch_size"):
+        list(iterate_minibatches(10, 0, np.random.default_rng(0)))
+    with pytest.raises(ValueError, match="n"):
+        list(iterate_minibatches(0, 2, np.random.default_rng(0)))
+    with pytest.raises(TypeError, match="rng"):
+        list(iterate_minibatches(10, 2, None))
+
+
+def test_lr_factor_schedules():
+    assert lr_factor("constant", 0.9) == 1.0
+    assert lr_factor("cosine", 0.0) == 1.0 and abs(lr_factor("cosine", 0.5) - 0.5) < 1e-12
+    assert lr_factor("step", 0.49) == 1.0 and lr_factor("step", 0.6) == 0.1
+    assert lr_factor("step", 0.8) == 0.01
+    assert lr_factor("linear", 0.25) == 0.75
+    assert lr_factor(lambda t: 2 * t, 0.25) == 0.5
+    with pytest.raises(ValueError, match="lr_schedule"):
+        lr_factor("exponential", 0.5)
+
+
+# ------------------------------------------------------------------ evaluate
+def test_evaluate_matches_predict_and_the_loss(small):
+    x_tr, y_tr, x_te, y_te = small
+    model = ThreeLayerCNN(seed=1, dtype=np.float32)
+    loss_a, acc_a = evaluate(model, x_te, y_te, batch_size=64)
+    loss_b, acc_b = evaluate(model, prepare_images(x_te, np.float32), y_te, batch_size=1000)
+    assert acc_a == acc_b == float(np.mean(model.predict(prepare_images(x_te)) == y_te))
+    assert abs(loss_a - loss_b) < 1e-5
+    # an untrained network: the loss is close to ln(24)
+    assert abs(loss_a - np.log(24)) < 0.1
+    assert isinstance(loss_a, float) and isinstance(acc_a, float)
+
+
+# ------------------------------------------------------------------ train
+def test_one_plain_gradient_descent_step_is_the_paper_update(small):
+    """With one full batch, no shift and a constant rate, train() is K := K - lr grad."""
+    x_tr, y_tr, _, _ = small
+    model = ThreeLayerCNN(seed=2)
+    before = {k: v.copy() for k, v in model.params.items()}
+    arrays = {k: v for k, v in model.params.items()}
+    _, grads = model.loss_and_grads(prepare_images(x_tr), y_tr)
+    history = train(model, x_tr, y_tr, epochs=1, batch_size=len(x_tr), lr=0.3, max_shift=0,
+                    lr_schedule="constant", eval_train=False)
+    for key in before:
+        assert model.params[key] is arrays[key]          # updated in place
+        np.testing.assert_allclose(model.params[key], before[key] - 0.3 * grads[key],
+                                   rtol=1e-12, atol=1e-14)
+    assert history["lr"] == [0.3]
+
+
+def test_train_reduces_the_loss_and_is_reproducible(small):
+    x_tr, y_tr, x_te, y_te = small
+    runs = []
+    for _ in range(2):
+        model = ThreeLayerCNN(seed=0, dtype=np.float32)
+        records = []
+        history = train(model, x_tr, y_tr, x_te, y_te, epochs=2, batch_size=32, lr=0.1,
+                        max_shift=2, seed=4, callback=records.append)
+        runs.append((history, model))
+    history, model = runs[0]
+    assert history["epoch"] == [1, 2]
+    for key in ("train_loss", "train_acc", "test_loss", "test_acc", "batch_loss", "lr", "time"):
+        assert len(history[key]) == 2, key
+    assert history["train_loss"][-1] < np.log(24) - 0.2
+    assert [r["epoch"] for r in records] == [1, 2] and records[-1]["eta"] == 0
+    assert history["test_acc"][-1] == pytest.approx(records[-1]["test_acc"])
+    for key in model.params:
+        np.testing.assert_array_equal(model.params[key], runs[1][1].params[key])
+    assert history["train_loss"] == runs[1][0]["train_loss"]
+
+
+def test_train_with_momentum_and_callback_stop(small):
+    x_tr, y_tr, _, _ = small
+    model = ThreeLayerCNN(seed=0, dtype=np.float32)
+    history = train(model, x_tr, y_tr, epochs=3, batch_size=48, lr=0.05, momentum=0.9,
+                    lr_schedule="step", eval_train=False, callback=lambda r: False)
+    assert len(history["batch_loss"]) == 1            # the callback stopped after epoch 1
+    assert "test_acc" not in history and "train_acc" not in history
+
+
+def test_eval_every_evaluates_less_and_trains_the_same(small):
+    x_tr, y_tr, x_te, y_te = small
+    a, b = ThreeLayerCNN(dtype=np.float32), ThreeLayerCNN(dtype=np.float32)
+    ha = train(a, x_tr, y_tr, x_te, y_te, epochs=3, batch_size=60, eval_every=2)
+    hb = train(b, x_tr, y_tr, x_te, y_te, epochs=3, batch_size=60, eval_every=1)
+    assert ha["epoch"] == [2, 3] and len(ha["test_acc"]) == 2 and len(ha["batch_loss"]) == 3
+    assert hb["epoch"] == [1, 2, 3]
+    assert ha["test_acc"] == hb["test_acc"][1:] and ha["batch_loss"] == hb["batch_loss"]
+    for key in a.params:
+        np.testing.assert_array_equal(a.params[key], b.params[key])
+
+
+def test_train_prints_progress(small, capsys):
+    x_tr, y_tr, x_te, y_te = small
+    train(ThreeLayerCNN(dtype=np.float32), x_tr[:64], y_tr[:64], x_te[:32], y_te[:32],
+          epochs=1, verbose=True)
+    line = capsys.readouterr().out
+    for word in ("epoch 1/1", "batch loss", "train loss", "test loss", "acc", "elapsed", "ETA"):
+        assert word in line
+
+
+@pytest.mark.parametrize("kwargs, exc, word", [
+    (dict(epochs=0), ValueError, "epochs"),
+    (dict(epochs=2.5), TypeError, "epochs"),
+    (dict(batch_size=0), ValueError, "batch_size"),
+    (dict(lr=-1.0), ValueError, "lr"),
+    (dict(lr=0.0), ValueError, "lr"),
+    (dict(lr=float("nan")), ValueError, "lr"),
+    (dict(lr="0.1"), TypeError, "lr"),
+    (dict(momentum=1.0), ValueError, "momentum"),
+    (dict(momentum=-0.1), ValueError, "momentum"),
+    (dict(max_shift=-1), ValueError, "max_shift"),
+    (dict(max_shift=30), ValueError, "max_shift"),
+    (dict(fill="mirror"), ValueError, "fill"),
+    (dict(lr_schedule="warm"), ValueError, "lr_schedule"),
+    (dict(seed=None), TypeError, "seed"),
+    (dict(eval_every=0), ValueError, "eval_every"),
+    (dict(callback=3), TypeError, "callback"),
+])
+def test_train_rejects_bad_arguments(small, kwargs, exc, word):
+    x_tr, y_tr, _, _ = small
+    with pytest.raises(exc, match=word):
+        train(ThreeLayerCNN(), x_tr[:8], y_tr[:8], **kwargs)
+
+
+def test_train_rejects_bad_data(small):
+    x_tr, y_tr, x_te, y_te = small
+    model = ThreeLayerCNN()
+    with pytest.raises(TypeError, match="x_train"):
+        train(model, prepare_images(x_tr), y_tr)
+    with pytest.raises(ValueError, match="y_train"):
+        train(model, x_tr, y_tr[:-1])
+    with pytest.raises(ValueError, match="y_train"):
+        train(model, x_tr, np.full(len(x_tr), 24))
+    with pytest.raises(ValueError, match="x_test and y_test"):
+        train(model, x_tr, y_tr, x_te)
+    with pytest.raises(ValueError, match="x_train"):
+        train(model, np.zeros((4, 20, 20), np.uint8), np.zeros(4, int))
+    with pytest.raises(TypeError, match="model"):
+        train("model", x_tr, y_tr)
+
+
+# ------------------------------------------------------------------ save / load
+def test_saved_model_predicts_exactly_as_trained(small, tmp_path):
+    x_tr, y_tr, x_te, _ = small
+    model = ThreeLayerCNN(seed=3, dtype=np.float32, pool="avg")
+    train(model, x_tr, y_tr, epochs=1, batch_size=40, lr=0.1, eval_train=False)
+    model.save(tmp_path / "m.npz")
+    loaded = ThreeLayerCNN.load(tmp_path / "m.npz")
+    assert loaded.dtype == np.float32 and loaded.pool == "avg"
+    np.testing.assert_array_equal(loaded.predict(prepare_images(x_te)),
+                                  model.predict(prepare_images(x_te)))
+    np.testing.assert_array_equal(loaded.predict_proba(prepare_images(x_te)),
+                                  model.predict_proba(prepare_images(x_te)))
+
+
+# ------------------------------------------------------------------ the command line
+def test_cli_trains_saves_and_verifies(tmp_path, capsys):
+    out = tmp_path / "cli_model.npz"
+    status = train_cli.main(["--epochs", "1", "--train-limit", "96", "--test-limit", "64",
+                             "--batch-size", "32", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert status == 0
+    assert out.is_file()
+    assert "epoch 1/1" in text and "ETA" in text and "test accuracy" in text
+    assert "predictions identical to the trained model: True (64/64)" in text
+    loaded = ThreeLayerCNN.load(out)
+    assert loaded.dtype == np.float32
+
+
+def test_cli_adds_the_npz_suffix(tmp_path, capsys):
+    status = train_cli.main(["--epochs", "1", "--train-limit", "32", "--test-limit", "16",
+                             "--dtype", "float64", "--pool", "avg", "--out",
+                             str(tmp_path / "plain")])
+    assert status == 0
+    assert (tmp_path / "plain.npz").is_file()
+    assert ThreeLayerCNN.load(tmp_path / "plain.npz").pool == "avg"
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("argv, word", [
+    (["--epochs", "0"], "--epochs"),
+    (["--epochs", "two"], "--epochs"),
+    (["--lr", "-1"], "--lr"),
+    (["--lr", "inf"], "--lr"),
+    (["--batch-size", "0"], "--batch-size"),
+    (["--momentum", "1"], "--momentum"),
+    (["--pool", "min"], "--pool"),
+    (["--dtype", "float16"], "--dtype"),
+    (["--shift", "-2"], "--shift"),
+    (["--shift", "28"], "--shift"),
+    (["--out", "/nonexistent-folder/x.npz"], "--out"),
+])
+def test_cli_bad_options_are_argparse_errors(argv, word, capsys):
+    with pytest.raises(SystemExit) as info:
+        train_cli.main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {word}" in err and "error:" in err
+
+
+def test_cli_runs_as_a_module(tmp_path):
+    out = tmp_path / "m.npz"
+    result = subprocess.run(
+        [sys.executable, "-m", "cnn_helpers.train", "--epochs", "1", "--train-limit", "48",
+         "--test-limit", "48", "--out", str(out)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "predictions identical to the trained model: True" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "cnn_helpers.train", "--lr", "-1"],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert bad.returncode == 2 and "argument --lr" in bad.stderr
+
+
+# ------------------------------------------------------------------ benchmark helpers
+@pytest.mark.parametrize("side", [8, 12])
+def test_explicit_jacobian_entry_count_matches_the_matrices(side):
+    model = ThreeLayerCNN(input_shape=(1, side, side))
+    counts = benchmark.explicit_jacobian_entries(model)
+    K1, K2 = model.params["K1"], model.params["K2"]
+    l1, l2 = model.layers
+    conv_input = (K1.shape[0] * K1.shape[1] * conv_jacobian_input(K1[0, 0], l1.in_hw, 1).size
+                  + K2.shape[0] * K2.shape[1] * conv_jacobian_input(K2[0, 0], l2.in_hw, 1).size)
+    assert counts["conv_input"] == conv_input
+    assert conv_jacobian_input(K1[0, 0], (side, side), 1).size == side ** 4
+
+
+def test_benchmark_main_runs_quickly(capsys):
+    assert benchmark.main(["--repeats", "1", "--batch-size", "8", "--no-torch",
+                           "--sides", "8"]) == 0
+    text = capsys.readouterr().out
+    assert "cnn_helpers float32" in text and "cnn_helpers float64" in text
+    assert "PyTorch comparison skipped" in text
+    assert "jacobian ms" in text
+
+
+def test_benchmark_without_torch_skips_the_comparison(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)      # "import torch" raises ImportError
+    assert benchmark.make_torch_step(np.zeros((2, 1, 28, 28)), np.zeros(2, int)) is None
