@@ -35,53 +35,26 @@ DEFAULTS = dict(epochs=60, batch_size=32, lr=0.1, momentum=0.0, pool="max", acti
                 eval_every=1, out="sign_cnn.npz")
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer (>= 1); got {text!r}")
-    return value
+def _option(convert, accept, expected):
+    """An argparse ``type=``: convert the text, then check it; errors say what was expected."""
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {expected}; got {text!r}")
+        return value
+    return parse
 
 
-def _nonnegative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a non-negative integer; got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer (>= 0); got {text!r}")
-    return value
-
-
-def _any_int(text):
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer; got {text!r}") from None
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number; got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive, finite number; got {text!r}")
-    return value
-
-
-def _momentum(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1); got {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1) (0 = plain gradient descent); "
-                                         f"got {text!r}")
-    return value
+_positive_int = _option(int, lambda v: v >= 1, "a positive integer (>= 1)")
+_nonnegative_int = _option(int, lambda v: v >= 0, "a non-negative integer (>= 0)")
+_any_int = _option(int, lambda v: True, "an integer")
+_positive_float = _option(float, lambda v: math.isfinite(v) and v > 0,
+                          "a positive, finite number")
+_momentum = _option(float, lambda v: 0.0 <= v < 1.0,
+                    "a number in [0, 1) (0 = plain gradient descent)")
 
 
 def build_parser():
