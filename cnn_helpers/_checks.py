@@ -7,6 +7,7 @@ received and what was expected. Nothing here broadcasts or repairs silently.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -60,6 +61,41 @@ def as_array(name: str, value, ndim: int | tuple[int, ...] | None = None,
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s); expected finite numbers")
     return arr
+
+
+def as_int(name: str, value, minimum: int | None = None) -> int:
+    """Validate a Python or NumPy integer (bools rejected), at least ``minimum``.
+
+    A wrong type (``2.5``, ``"3"``, ``True``) is a ``TypeError``; an integer below
+    ``minimum`` is a ``ValueError``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {_describe(value)} "
+                        f"({type(value).__name__})")
+    if minimum is not None and value < minimum:
+        kind = {0: "non-negative", 1: "positive"}.get(minimum, f">= {minimum}")
+        raise ValueError(f"{name} must be {kind} (>= {minimum}); got {value!r}")
+    return int(value)
+
+
+def as_float(name: str, value, low: float | None = None, high: float | None = None,
+             low_inclusive: bool = False, high_inclusive: bool = False) -> float:
+    """Validate a finite real number, optionally inside (low, high) (inclusive on request).
+
+    A wrong type (a string, a bool, None) is a ``TypeError``; NaN, infinity or a value
+    out of range is a ``ValueError``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {_describe(value)} "
+                        f"({type(value).__name__})")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        raise ValueError(f"{name} must be {'>=' if low_inclusive else '>'} {low}; got {value!r}")
+    if high is not None and (value > high or (value == high and not high_inclusive)):
+        raise ValueError(f"{name} must be {'<=' if high_inclusive else '<'} {high}; got {value!r}")
+    return value
 
 
 def as_int_array(name: str, value, ndim: int | None = None) -> np.ndarray:
