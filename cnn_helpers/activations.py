@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _kernels as kern
 from ._checks import as_array
 from .vec import vec_flat
 
@@ -33,14 +34,13 @@ def _diagonal_jacobian(grad: np.ndarray) -> np.ndarray:
 
 def relu(Z) -> np.ndarray:
     """max(Z, 0), element-wise. Z: any shape; returns the same shape."""
-    Z = as_array("Z", Z)
-    return np.maximum(Z, 0)
+    return kern.relu(as_array("Z", Z))
 
 
 def relu_grad(Z) -> np.ndarray:
     """Derivative of ReLU: 1 where Z > 0, else 0 (the kink at 0 gets 0)."""
-    Z = as_array("Z", Z)
-    return (Z > 0).astype(Z.dtype)
+    I = relu(Z)
+    return kern.relu_grad_from_output(I).astype(I.dtype)
 
 
 def relu_jacobian(Z) -> np.ndarray:
@@ -50,15 +50,12 @@ def relu_jacobian(Z) -> np.ndarray:
 
 def sigmoid(Z) -> np.ndarray:
     """1 / (1 + exp(-Z)), computed without overflow for large |Z|."""
-    Z = as_array("Z", Z)
-    e = np.exp(-np.abs(Z))                 # in (0, 1]: never overflows
-    return np.where(Z >= 0, 1 / (1 + e), e / (1 + e))
+    return kern.sigmoid(as_array("Z", Z))
 
 
 def sigmoid_grad(Z) -> np.ndarray:
     """Derivative of the sigmoid: s(Z) (1 - s(Z))."""
-    s = sigmoid(Z)
-    return s * (1 - s)
+    return kern.sigmoid_grad_from_output(sigmoid(Z))
 
 
 def sigmoid_jacobian(Z) -> np.ndarray:
@@ -68,13 +65,12 @@ def sigmoid_jacobian(Z) -> np.ndarray:
 
 def tanh(Z) -> np.ndarray:
     """Hyperbolic tangent, element-wise."""
-    return np.tanh(as_array("Z", Z))
+    return kern.tanh(as_array("Z", Z))
 
 
 def tanh_grad(Z) -> np.ndarray:
     """Derivative of tanh: 1 - tanh(Z)^2."""
-    t = tanh(Z)
-    return 1 - t * t
+    return kern.tanh_grad_from_output(tanh(Z))
 
 
 def tanh_jacobian(Z) -> np.ndarray:
@@ -93,9 +89,7 @@ def softmax(z) -> np.ndarray:
     -------
     a : ndarray, same shape, rows sum to 1
     """
-    z = as_array("z", z, ndim=(1, 2))
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    return kern.softmax(as_array("z", z, ndim=(1, 2)), axis=-1)
 
 
 def softmax_jacobian(z) -> np.ndarray:

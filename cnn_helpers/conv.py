@@ -5,8 +5,10 @@ Two implementations of the same maths:
 * the paper's **explicit Jacobians** for one channel, built column by column:
   ``conv_jacobian_kernel`` = d vec(Z) / d vec(beta) (eq. a1-3) and
   ``conv_jacobian_input`` = d vec(Z) / d vec(A) (eq. a2-3);
-* the **fast path** for batches, ``conv_forward`` / ``conv_backward``, built on
-  strided window views and ``tensordot`` (no Python loop over pixels or samples).
+* the **fast path** for batches, ``conv_forward`` / ``conv_backward``: thin NCHW
+  adapters over the batch-last im2col kernels of ``_kernels.py``, the one fast
+  implementation that the training engine uses too (no Python loop over pixels or
+  samples, one matrix product per layer).
 
 "Convolution" means cross-correlation, as in Appendix A (the kernel is not flipped):
 ``Z[p, q] = sum_{r,s} A_pad[p*sh + r, q*sw + s] * beta[r, s]``.
@@ -16,14 +18,63 @@ from __future__ import annotations
 
 import numpy as np
 
+from typing import NamedTuple
+
+from . import _kernels as kern
 from ._checks import as_array, as_pair, check_shape
-from ._windows import fold, geometry, output_hw, pad2d, unpad2d, windows
 from .vec import vec
 
 __all__ = [
     "conv_output_shape", "correlate2d", "conv_forward", "conv_backward",
     "conv_jacobian_kernel", "conv_jacobian_input", "unit_matrices",
 ]
+
+
+class Geometry(NamedTuple):
+    """A validated window geometry: every entry an (h, w) pair of ints."""
+
+    kernel_hw: tuple[int, int]
+    pad: tuple[int, int]
+    stride: tuple[int, int]
+    out_hw: tuple[int, int]
+
+
+def output_hw(input_hw, kernel_hw, pad, stride, kernel_name="kernel") -> tuple[int, int]:
+    """floor((n + 2p - k) / s) + 1 per axis (paper §2), validated to be >= 1.
+
+    ``input_hw``, ``kernel_hw``, ``pad`` and ``stride`` must already be int pairs;
+    ``kernel_name`` is the argument named in the error message.
+    """
+    out = []
+    for axis, n, k, p, s in zip(("height", "width"), input_hw, kernel_hw, pad, stride):
+        if n + 2 * p < k:
+            raise ValueError(
+                f"{kernel_name} {axis} {k} is larger than the padded input {axis} "
+                f"{n} + 2*{p} = {n + 2 * p}; the output would be empty "
+                f"(input {tuple(input_hw)}, {kernel_name} {tuple(kernel_hw)}, "
+                f"pad {tuple(pad)}, stride {tuple(stride)})"
+            )
+        out.append((n + 2 * p - k) // s + 1)
+    return out[0], out[1]
+
+
+def geometry(input_hw, kernel_hw, pad, stride, kernel_name="kernel_hw") -> Geometry:
+    """Validate a window geometry over an (h, w) input; the output size included."""
+    kernel_hw = as_pair(kernel_name, kernel_hw, 1)
+    pad = as_pair("pad", pad, 0)
+    stride = as_pair("stride", stride, 1)
+    return Geometry(kernel_hw, pad, stride,
+                    output_hw(input_hw, kernel_hw, pad, stride, kernel_name))
+
+
+def to_batch_last(A: np.ndarray) -> np.ndarray:
+    """NCHW -> the kernels' (C, H, W, N) layout (a view)."""
+    return A.transpose(1, 2, 3, 0)
+
+
+def to_nchw(X: np.ndarray) -> np.ndarray:
+    """The kernels' (C, H, W, N) layout -> NCHW (a view)."""
+    return X.transpose(3, 0, 1, 2)
 
 
 def conv_output_shape(input_hw, kernel_hw, pad=(0, 0), stride=(1, 1)) -> tuple[int, int]:
@@ -47,7 +98,7 @@ def conv_output_shape(input_hw, kernel_hw, pad=(0, 0), stride=(1, 1)) -> tuple[i
         If the kernel is larger than the padded input (empty output).
     """
     input_hw = as_pair("input_hw", input_hw, 1)
-    return geometry(input_hw, kernel_hw, pad, stride)[3]
+    return geometry(input_hw, kernel_hw, pad, stride).out_hw
 
 
 def unit_matrices(shape) -> np.ndarray:
@@ -71,9 +122,13 @@ def unit_matrices(shape) -> np.ndarray:
 
 def _correlate_stack(As: np.ndarray, beta: np.ndarray, pad, stride) -> np.ndarray:
     """Correlate every (h, w) matrix in As (..., h, w) with one kernel beta."""
-    out_hw = output_hw(As.shape[-2:], beta.shape, pad, stride)
-    win = windows(pad2d(As, pad), beta.shape, stride, out_hw)  # (..., hz, wz, kh, kw)
-    return np.einsum("...pqrs,rs->...pq", win, beta)
+    *lead, h, w = As.shape
+    out_hw = output_hw((h, w), beta.shape, pad, stride)
+    dtype = np.result_type(As, beta)
+    X = As.reshape(-1, h, w).astype(dtype, copy=False).transpose(1, 2, 0)[None]  # (1, h, w, M)
+    K = beta.astype(dtype, copy=False)[None, None]  # (1, 1, kh, kw)
+    Z, _ = kern.conv_forward(X, K, np.zeros(1, dtype), pad, stride, out_hw)  # (1, hz, wz, M)
+    return Z[0].transpose(2, 0, 1).reshape(*lead, *out_hw)
 
 
 def correlate2d(A, beta, pad=(0, 0), stride=(1, 1)) -> np.ndarray:
@@ -100,8 +155,8 @@ def correlate2d(A, beta, pad=(0, 0), stride=(1, 1)) -> np.ndarray:
     """
     A = as_array("A", A, ndim=2)
     beta = as_array("beta", beta, ndim=2)
-    _, pad, stride, _ = geometry(A.shape, beta.shape, pad, stride, "beta")
-    return _correlate_stack(A, beta, pad, stride)
+    g = geometry(A.shape, beta.shape, pad, stride, "beta")
+    return _correlate_stack(A, beta, g.pad, g.stride)
 
 
 def conv_jacobian_kernel(A, kernel_hw, pad=(0, 0), stride=(1, 1)) -> np.ndarray:
@@ -123,8 +178,8 @@ def conv_jacobian_kernel(A, kernel_hw, pad=(0, 0), stride=(1, 1)) -> np.ndarray:
     J : ndarray, shape (h_z*w_z, h_k*w_k)
     """
     A = as_array("A", A, ndim=2)
-    kernel_hw, pad, stride, _ = geometry(A.shape, kernel_hw, pad, stride)
-    columns = [vec(_correlate_stack(A, E, pad, stride)) for E in unit_matrices(kernel_hw)]
+    g = geometry(A.shape, kernel_hw, pad, stride)
+    columns = [vec(_correlate_stack(A, E, g.pad, g.stride)) for E in unit_matrices(g.kernel_hw)]
     return np.stack(columns, axis=1)
 
 
@@ -150,8 +205,8 @@ def conv_jacobian_input(beta, input_hw, pad=(0, 0), stride=(1, 1)) -> np.ndarray
     """
     beta = as_array("beta", beta, ndim=2)
     input_hw = as_pair("input_hw", input_hw, 1)
-    _, pad, stride, (hz, wz) = geometry(input_hw, beta.shape, pad, stride, "beta")
-    (ha, wa), (ph, pw), (sh, sw) = input_hw, pad, stride
+    g = geometry(input_hw, beta.shape, pad, stride, "beta")
+    (ha, wa), (ph, pw), (sh, sw), (hz, wz) = input_hw, g.pad, g.stride, g.out_hw
     p, q = np.meshgrid(np.arange(hz), np.arange(wz), indexing="ij")
     row_of_z = (p + q * hz).ravel()                   # position of z_pq in vec(Z)
     J = np.zeros((hz * wz, ha * wa), dtype=beta.dtype)
@@ -164,15 +219,17 @@ def conv_jacobian_input(beta, input_hw, pad=(0, 0), stride=(1, 1)) -> np.ndarray
     return J
 
 
-def _conv_arrays(A, K, pad, stride):
+def _conv_arrays(A, K, pad, stride, *others):
+    """Validate A (N, C, H, W) and K (F, C, kh, kw); cast A, K and ``others`` to one dtype."""
     A = as_array("A", A, ndim=4)
     K = as_array("K", K, ndim=4)
     if A.shape[1] != K.shape[1]:
         raise ValueError(
             f"channel mismatch: A has {A.shape[1]} input channels (A.shape={A.shape}) but "
             f"K expects {K.shape[1]} (K.shape={K.shape}, layout (C_out, C_in, kh, kw))")
-    _, pad, stride, out_hw = geometry(A.shape[2:], K.shape[2:], pad, stride, "K")
-    return A, K, pad, stride, out_hw
+    g = geometry(A.shape[2:], K.shape[2:], pad, stride, "K")
+    dtype = np.result_type(A, K, *others)
+    return (g, *(x.astype(dtype, copy=False) for x in (A, K, *others)))
 
 
 def conv_forward(A, K, b, pad=(0, 0), stride=(1, 1)) -> np.ndarray:
@@ -189,13 +246,11 @@ def conv_forward(A, K, b, pad=(0, 0), stride=(1, 1)) -> np.ndarray:
     -------
     Z : ndarray, shape (N, C_out, h_z, w_z)
     """
-    A, K, pad, stride, out_hw = _conv_arrays(A, K, pad, stride)
     b = as_array("b", b, ndim=1)
+    g, A, K, b = _conv_arrays(A, K, pad, stride, b)
     check_shape("b", b, (K.shape[0],))
-    win = windows(pad2d(A, pad), K.shape[2:], stride, out_hw)  # (N, C, hz, wz, kh, kw)
-    Z = np.tensordot(win, K, axes=([1, 4, 5], [1, 2, 3]))     # (N, hz, wz, F)
-    Z += b
-    return Z.transpose(0, 3, 1, 2)                              # (N, F, hz, wz)
+    Z, _ = kern.conv_forward(to_batch_last(A), K, b, g.pad, g.stride, g.out_hw)
+    return to_nchw(Z)  # (N, F, hz, wz)
 
 
 def conv_backward(dZ, A, K, pad=(0, 0), stride=(1, 1)):
@@ -214,26 +269,17 @@ def conv_backward(dZ, A, K, pad=(0, 0), stride=(1, 1)):
     -------
     dA : ndarray, shape (N, C_in, H, W)
         ``sum_j`` of each kernel's contribution: the transpose of eq. a2-3's
-        Jacobian applied to dZ, computed by folding ``dZ K`` back onto the input.
+        Jacobian applied to dZ, computed by folding ``K^T dZ`` back onto the input
+        (a transposed convolution).
     dK : ndarray, shape (C_out, C_in, h_k, w_k)
         Correlation of the input with the upstream gradient (transpose of eq. a1-3).
     db : ndarray, shape (C_out,)
         ``dZ`` summed over the batch and the output pixels (§3.1.5, bias).
     """
-    return _conv_backward(dZ, A, K, pad, stride)
-
-
-def _conv_backward(dZ, A, K, pad, stride, input_grad: bool = True):
-    """:func:`conv_backward`, optionally skipping dA (not needed for the first layer)."""
-    A, K, pad, stride, out_hw = _conv_arrays(A, K, pad, stride)
     dZ = as_array("dZ", dZ, ndim=4)
-    check_shape("dZ", dZ, (A.shape[0], K.shape[0], *out_hw))
-    Ap = pad2d(A, pad)
-    win = windows(Ap, K.shape[2:], stride, out_hw)                  # (N, C, hz, wz, kh, kw)
-    dK = np.tensordot(dZ, win, axes=([0, 2, 3], [0, 2, 3]))         # (F, C, kh, kw)
-    db = dZ.sum(axis=(0, 2, 3))                                     # (F,)
-    if not input_grad:
-        return None, dK, db
-    cols = np.tensordot(dZ, K, axes=([1], [0]))                     # (N, hz, wz, C, kh, kw)
-    dAp = fold(cols.transpose(0, 3, 1, 2, 4, 5), Ap.shape[2:], stride)  # (N, C, Hp, Wp)
-    return unpad2d(dAp, pad), dK, db
+    g, A, K, dZ = _conv_arrays(A, K, pad, stride, dZ)
+    check_shape("dZ", dZ, (A.shape[0], K.shape[0], *g.out_hw))
+    X = to_batch_last(A)  # (C, H, W, N)
+    cols = kern.im2col(X, g.kernel_hw, g.pad, g.stride, g.out_hw)  # (C kh kw, hz wz N)
+    dX, dK, db = kern.conv_backward(to_batch_last(dZ), cols, K, X.shape, g.pad, g.stride)
+    return to_nchw(dX), dK, db

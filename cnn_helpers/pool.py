@@ -1,6 +1,6 @@
 """Average and max pooling with zero padding: paper §3.1.3 and Appendix B.
 
-Conventions (DESIGN.md):
+Conventions (CONTRIBUTING.md, "Conventions"):
 
 * Padding is with **zeros**, and padded zeros take part: average pooling divides by
   the full window size h_l*w_l, and max pooling compares with the zeros
@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from typing import NamedTuple
+
+from . import _kernels as kern
 from ._checks import as_array, as_int_array, as_pair, as_shape, check_shape
-from ._windows import fold, geometry, pad2d, unpad2d, windows
-from .conv import conv_jacobian_input
+from .conv import Geometry, conv_jacobian_input, geometry, to_batch_last, to_nchw
 
 __all__ = [
     "avg_pool_forward", "avg_pool_backward", "avg_pool_jacobian",
@@ -28,23 +30,42 @@ __all__ = [
 ]
 
 
-def _pool_geometry(input_hw, window, pad, stride):
+def _pool_geometry(input_hw, window, pad, stride) -> Geometry:
     window = as_pair("window", window, 1)
     stride = window if stride is None else stride
     return geometry(input_hw, window, pad, stride, "window")
 
 
-def _input_and_geometry(I, window, pad, stride):
-    I = as_array("I", I, ndim=4)
-    return (I, *_pool_geometry(I.shape[2:], window, pad, stride))
+class _Backward(NamedTuple):
+    """Validated arguments of a pooling backward pass."""
+
+    dA: np.ndarray  # (N, C, h_a, w_a)
+    input_shape: tuple  # (N, C, H, W)
+    geometry: Geometry  # window (as kernel_hw), pad, stride, out_hw
 
 
-def _backward_geometry(dA, input_shape, window, pad, stride):
+def _backward_args(dA, input_shape, window, pad, stride) -> _Backward:
     input_shape = as_shape("input_shape", input_shape, 4)
-    window, pad, stride, out_hw = _pool_geometry(input_shape[2:], window, pad, stride)
+    g = _pool_geometry(input_shape[2:], window, pad, stride)
     dA = as_array("dA", dA, ndim=4)
-    check_shape("dA", dA, (*input_shape[:2], *out_hw))
-    return dA, input_shape, window, pad, stride, out_hw
+    check_shape("dA", dA, (*input_shape[:2], *g.out_hw))
+    return _Backward(dA, input_shape, g)
+
+
+def _forward(I, kind, window, pad, stride):
+    """Validate and pool NCHW images I with the batch-last kernel."""
+    I = as_array("I", I, ndim=4)
+    g = _pool_geometry(I.shape[2:], window, pad, stride)
+    A, switches = kern.pool_forward(to_batch_last(I), kind, g.kernel_hw, g.pad, g.stride, g.out_hw)
+    return to_nchw(A), None if switches is None else to_nchw(switches).astype(np.int64)
+
+
+def _backward(args: _Backward, kind, switches=None):
+    g, (N, C, H, W) = args.geometry, args.input_shape
+    S = None if switches is None else to_batch_last(switches)
+    dI = kern.pool_backward(to_batch_last(args.dA), S, kind, g.kernel_hw, g.pad, g.stride,
+                            (C, H, W, N))
+    return to_nchw(dI)
 
 
 def avg_pool_forward(I, window, pad=(0, 0), stride=None) -> np.ndarray:
@@ -61,9 +82,7 @@ def avg_pool_forward(I, window, pad=(0, 0), stride=None) -> np.ndarray:
     -------
     A : ndarray, shape (N, C, h_a, w_a)
     """
-    I, window, pad, stride, out_hw = _input_and_geometry(I, window, pad, stride)
-    win = windows(pad2d(I, pad), window, stride, out_hw)  # (N, C, ha, wa, hl, wl)
-    return win.mean(axis=(-2, -1))
+    return _forward(I, "avg", window, pad, stride)[0]
 
 
 def avg_pool_backward(dA, input_shape, window, pad=(0, 0), stride=None) -> np.ndarray:
@@ -80,12 +99,7 @@ def avg_pool_backward(dA, input_shape, window, pad=(0, 0), stride=None) -> np.nd
     dI : ndarray, shape (N, C, H, W)
         The transpose of :func:`avg_pool_jacobian` applied to each channel of dA.
     """
-    dA, input_shape, window, pad, stride, out_hw = _backward_geometry(
-        dA, input_shape, window, pad, stride)
-    share = dA / (window[0] * window[1])                            # (N, C, ha, wa)
-    cols = np.broadcast_to(share[..., None, None], share.shape + window)
-    padded_hw = (input_shape[2] + 2 * pad[0], input_shape[3] + 2 * pad[1])
-    return unpad2d(fold(cols, padded_hw, stride), pad)
+    return _backward(_backward_args(dA, input_shape, window, pad, stride), "avg")
 
 
 def avg_pool_jacobian(input_hw, window, pad=(0, 0), stride=None) -> np.ndarray:
@@ -105,9 +119,10 @@ def avg_pool_jacobian(input_hw, window, pad=(0, 0), stride=None) -> np.ndarray:
     J : ndarray, shape (h_a*w_a, h_i*w_i)
     """
     input_hw = as_pair("input_hw", input_hw, 1)
-    window, pad, stride, _ = _pool_geometry(input_hw, window, pad, stride)
-    P = np.full(window, 1.0 / (window[0] * window[1]))
-    return conv_jacobian_input(P, input_hw, pad, stride)
+    g = _pool_geometry(input_hw, window, pad, stride)
+    (hl, wl) = g.kernel_hw
+    P = np.full((hl, wl), 1.0 / (hl * wl))
+    return conv_jacobian_input(P, input_hw, g.pad, g.stride)
 
 
 def max_pool_forward(I, window, pad=(0, 0), stride=None):
@@ -127,13 +142,7 @@ def max_pool_forward(I, window, pad=(0, 0), stride=None):
         0-based index i_pq - 1 of the maximum in the column-major vec of its
         window; ties go to the first maximum in that order.
     """
-    I, window, pad, stride, out_hw = _input_and_geometry(I, window, pad, stride)
-    win = windows(pad2d(I, pad), window, stride, out_hw)        # (N, C, ha, wa, hl, wl)
-    # column-major vec of each window: (..., wl, hl) -> (..., hl*wl)
-    vecs = np.swapaxes(win, -1, -2).reshape(*win.shape[:4], -1)
-    switches = vecs.argmax(axis=-1)                             # first max wins ties
-    A = np.take_along_axis(vecs, switches[..., None], axis=-1)[..., 0]
-    return A, switches
+    return _forward(I, "max", window, pad, stride)
 
 
 def _check_switches(switches, expected_shape, window):
@@ -162,14 +171,9 @@ def max_pool_backward(dA, switches, input_shape, window, pad=(0, 0), stride=None
     dI : ndarray, shape (N, C, H, W)
         Overlapping windows add up; gradient routed to padding is dropped.
     """
-    dA, input_shape, window, pad, stride, out_hw = _backward_geometry(
-        dA, input_shape, window, pad, stride)
-    switches = _check_switches(switches, dA.shape, window)
-    hl, wl = window
-    onehot = np.arange(hl * wl) == switches[..., None]          # (N, C, ha, wa, hl*wl)
-    cols = (onehot * dA[..., None]).reshape(*dA.shape, wl, hl)  # column-major window
-    padded_hw = (input_shape[2] + 2 * pad[0], input_shape[3] + 2 * pad[1])
-    return unpad2d(fold(np.swapaxes(cols, -1, -2), padded_hw, stride), pad)
+    args = _backward_args(dA, input_shape, window, pad, stride)
+    switches = _check_switches(switches, args.dA.shape, args.geometry.kernel_hw)
+    return _backward(args, "max", switches)
 
 
 def max_pool_mask(switches, input_hw, window, pad=(0, 0), stride=None) -> np.ndarray:
@@ -201,9 +205,9 @@ def max_pool_mask(switches, input_hw, window, pad=(0, 0), stride=None) -> np.nda
     M : ndarray, shape (h_a*w_a, h_i*w_i)
     """
     input_hw = as_pair("input_hw", input_hw, 1)
-    window, pad, stride, out_hw = _pool_geometry(input_hw, window, pad, stride)
-    switches = _check_switches(switches, out_hw, window)
-    (hi, wi), (hl, _), (hp, wp), (hs, ws), (ha, wa) = input_hw, window, pad, stride, out_hw
+    g = _pool_geometry(input_hw, window, pad, stride)
+    switches = _check_switches(switches, g.out_hw, g.kernel_hw)
+    (hi, wi), (hl, _), (hp, wp), (hs, ws), (ha, wa) = input_hw, *g
     p, q = np.meshgrid(np.arange(1, ha + 1), np.arange(1, wa + 1), indexing="ij")
     i_pq = switches + 1                                  # the paper's 1-based index
     c_b = -(-i_pq // hl)                                 # eq. b-2.1: ceil(i_pq / h_l)
