@@ -149,3 +149,106 @@ def vec_loops(A):
         for r in range(h):
             out[s * h + r] = A[r, s]
     return out
+
+
+def _activation(name):
+    """(f, f') written out by hand for the reference network."""
+    if name == "relu":
+        return (lambda z: z if z > 0 else 0.0), (lambda z: 1.0 if z > 0 else 0.0)
+    if name == "tanh":
+        return np.tanh, (lambda z: 1.0 - np.tanh(z) ** 2)
+    s = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
+    return s, (lambda z: s(z) * (1.0 - s(z)))
+
+
+def _conv_block_loops(A, K, b, block, pool, f):
+    """Forward of one conv -> f -> pool block, by hand; returns what backward needs."""
+    Z = conv2d_loops(A, K, b, block.pad, block.stride)
+    I = np.vectorize(f)(Z)
+    if pool == "max":
+        P, S = max_pool_loops(I, block.window, block.pool_pad, block.pool_stride)
+    else:
+        P, S = avg_pool_loops(I, block.window, block.pool_pad, block.pool_stride), None
+    return Z, P, S
+
+
+def _pool_backward_loops(dP, S, input_shape, block, pool):
+    """Route (max, by the switch) or distribute (avg) dP back onto the pool input."""
+    (hl, wl), (ph, pw), (sh, sw) = block.window, block.pool_pad, block.pool_stride
+    N, C, H, W = input_shape
+    dI = np.zeros(input_shape)
+    for n in range(N):
+        for c in range(C):
+            for p in range(dP.shape[2]):
+                for q in range(dP.shape[3]):
+                    k = 0
+                    for s in range(wl):  # column-major window order, as the switches
+                        for r in range(hl):
+                            row, col = p * sh + r - ph, q * sw + s - pw
+                            on_input = 0 <= row < H and 0 <= col < W  # padding: nowhere
+                            if pool == "max":
+                                share = dP[n, c, p, q] if S[n, c, p, q] == k else 0.0
+                            else:
+                                share = dP[n, c, p, q] / (hl * wl)
+                            if on_input:
+                                dI[n, c, row, col] += share
+                            k += 1
+    return dI
+
+
+def _conv_backward_loops(dZ, A, K, block):
+    """dA and dK of a padded, strided cross-correlation, one product at a time."""
+    (ph, pw), (sh, sw) = block.pad, block.stride
+    N, C, H, W = A.shape
+    F, _, kh, kw = K.shape
+    dA, dK = np.zeros(A.shape), np.zeros(K.shape)
+    for n in range(N):
+        for j in range(F):
+            for p in range(dZ.shape[2]):
+                for q in range(dZ.shape[3]):
+                    for i in range(C):
+                        for r in range(kh):
+                            for s in range(kw):
+                                row, col = p * sh + r - ph, q * sw + s - pw
+                                if 0 <= row < H and 0 <= col < W:
+                                    dK[j, i, r, s] += dZ[n, j, p, q] * A[n, i, row, col]
+                                    dA[n, i, row, col] += dZ[n, j, p, q] * K[j, i, r, s]
+    return dA, dK, dZ.sum(axis=(0, 2, 3))
+
+
+def network_loss_and_grads_loops(params, blocks, pool, activation, X, y):
+    """Mean softmax cross-entropy of the paper's network and its gradients, by hand.
+
+    ``blocks`` are the two conv blocks' geometries (``ThreeLayerCNN.layers``). Shares
+    no code with cnn_helpers: an independent oracle for the tie and padding rules.
+    """
+    p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+    f, f_prime = _activation(activation)
+    A, caches = np.asarray(X, dtype=np.float64), []
+    for k, block in enumerate(blocks, start=1):
+        Z, P, S = _conv_block_loops(A, p[f"K{k}"], p[f"b{k}"], block, pool, f)
+        caches.append((A, Z, S))
+        A = P
+    N, C, ha, wa = A.shape
+    B = np.array([np.concatenate([vec_loops(A[n, c]) for c in range(C)]) for n in range(N)])
+    Z3 = B @ p["W3"] + p["b3"]
+    E = np.exp(Z3 - Z3.max(axis=1, keepdims=True))
+    probs = E / E.sum(axis=1, keepdims=True)
+    loss = float(np.mean([-np.log(probs[n, y[n]]) for n in range(N)]))
+    dZ3 = probs.copy()
+    dZ3[np.arange(N), y] -= 1
+    dZ3 /= N
+    grads = {"W3": B.T @ dZ3, "b3": dZ3.sum(axis=0)}
+    dB = dZ3 @ p["W3"].T
+    dA = np.zeros((N, C, ha, wa))
+    for n in range(N):
+        for c in range(C):
+            for s in range(wa):
+                for r in range(ha):
+                    dA[n, c, r, s] = dB[n, c * ha * wa + s * ha + r]
+    for k in (2, 1):
+        block, (A_in, Z, S) = blocks[k - 1], caches[k - 1]
+        dI = _pool_backward_loops(dA, S, Z.shape, block, pool)
+        dZ = dI * np.vectorize(f_prime)(Z)
+        dA, grads[f"K{k}"], grads[f"b{k}"] = _conv_backward_loops(dZ, A_in, p[f"K{k}"], block)
+    return loss, grads

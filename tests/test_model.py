@@ -162,3 +162,92 @@ def test_jacobian_method_is_stable_for_large_logits(rng):
     assert abs(loss_f - loss_j) <= 1e-10 * loss_f
     for key in model.params:
         assert relative_error(g_f[key], g_j[key]) < 1e-10, key
+
+
+# ---------------------------------------------------------------------------------------
+# The tie and padding rules on the path training uses, against an independent oracle.
+# PADDED_POOL: zero-padded, overlapping pooling, so windows on the border compare real
+# entries with padded zeros, and relu outputs of exactly 0 tie with them.
+PADDED_POOL = dict(input_shape=(1, 7, 6), n_classes=3, channels=(2, 2),
+                   kernel_sizes=((3, 3), (2, 2)), conv_pads=((1, 1), (0, 1)),
+                   conv_strides=((1, 1), (1, 1)), pool_windows=((3, 2), (2, 2)),
+                   pool_pads=((1, 1), (1, 0)), pool_strides=((2, 1), (1, 2)))
+
+
+def _oracle(model, X, y):
+    from reference import network_loss_and_grads_loops
+
+    return network_loss_and_grads_loops(model.params, model.layers, model.pool,
+                                        model.activation, X, y)
+
+
+def _tied_inputs(rng, shape=PADDED_POOL["input_shape"]):
+    """Images whose pooling windows hold exact ties at pixels with different inputs.
+
+    A constant image, a negative constant one (the padded zeros win) and two images of
+    small integers: with integer kernels every conv output is an exact small integer,
+    so ties are everywhere, between pixels whose receptive fields differ. Routing a
+    tie to the wrong pixel then changes dK1.
+    """
+    X = np.empty((4, *shape))
+    X[0] = 1.0
+    X[1] = -0.75
+    X[2:] = rng.integers(0, 3, size=(2, *shape))
+    return X, np.array([0, 1, 2, 1])
+
+
+def _integer_kernels(model, rng):
+    for k in (1, 2):
+        model.params[f"K{k}"][...] = rng.integers(-1, 2, size=model.params[f"K{k}"].shape)
+        model.params[f"b{k}"][...] = rng.integers(-1, 2, size=model.params[f"b{k}"].shape)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("config", [PADDED_POOL, DISJOINT], ids=["padded", "disjoint"])
+def test_training_path_ties_and_padding_match_loop_oracle(rng, config, activation):
+    """First maximum in column-major window order wins a tie, padded zeros take part,
+    and a maximum on the padding routes its gradient nowhere: on the training path
+    (``method="fast"``, pooling before the activation) and the explicit path alike,
+    compared with plain loops that share no code with the package. Constant images make
+    every window a tie; integer images and kernels make exact ties between pixels whose
+    receptive fields differ, so a tie routed to the wrong pixel changes dK1."""
+    model = ThreeLayerCNN(pool="max", activation=activation, seed=1, **config)
+    _integer_kernels(model, rng)
+    X, y = _tied_inputs(rng, config["input_shape"])
+    y = y % config["n_classes"]
+    loss_ref, g_ref = _oracle(model, X, y)
+    for method in ("fast", "jacobian"):
+        loss, grads = model.loss_and_grads(X, y, method=method)
+        assert abs(loss - loss_ref) <= 1e-12 * abs(loss_ref), method
+        for key in model.params:
+            np.testing.assert_allclose(grads[key], g_ref[key], rtol=1e-10, atol=1e-13,
+                                       err_msg=f"{method}: {key}")
+
+
+def test_training_path_routes_nothing_from_padding_maxima():
+    """Negative constant images: every border window's maximum is a padded zero, whose
+    gradient goes nowhere; the oracle agrees that those input pixels get no gradient."""
+    model = ThreeLayerCNN(pool="max", activation="tanh", seed=0, **PADDED_POOL)
+    model.params["K1"][...] = 1.0
+    model.params["b1"][...] = 0.0
+    X = np.full((2, *PADDED_POOL["input_shape"]), -1.0)
+    y = np.array([0, 2])
+    _, g_fast = model.loss_and_grads(X, y)
+    _, g_ref = _oracle(model, X, y)
+    for key in model.params:
+        np.testing.assert_allclose(g_fast[key], g_ref[key], rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("pool", ["max", "avg"])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+def test_forward_with_and_without_cache_agree(rng, pool, activation):
+    """forward(X) (the training engine) and forward(X, return_cache=True) (the public
+    NCHW functions, layer by layer) give the same logits, ties and padding included."""
+    model = ThreeLayerCNN(pool=pool, activation=activation, seed=2, **PADDED_POOL)
+    _integer_kernels(model, rng)
+    X, _ = _tied_inputs(rng)
+    fast = model.forward(X)
+    cached, cache = model.forward(X, return_cache=True)
+    np.testing.assert_allclose(fast, cached, rtol=1e-12, atol=1e-14)
+    assert set(cache) == {"Z1", "I1", "A1", "S1", "Z2", "I2", "A2", "S2", "B2"}
+    assert (cache["S1"] is None) == (pool == "avg")
