@@ -3,7 +3,7 @@
 Every operation exists twice: the paper's explicit Jacobian matrices (for teaching
 and checking) and a fast vectorized path (for training). Conventions: column-major
 vec, NCHW batches, numerator-layout Jacobians, cross-correlation, zero-padded
-pooling. See DESIGN.md and the notebooks.
+pooling. See CONTRIBUTING.md and the notebooks.
 """
 
 from .activations import (

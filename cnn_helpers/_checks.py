@@ -135,16 +135,24 @@ def as_pair(name: str, value, minimum: int) -> tuple[int, int]:
 
 
 def as_shape(name: str, value, length: int) -> tuple[int, ...]:
-    """Validate a shape tuple of ``length`` positive integers."""
+    """Validate a shape tuple of ``length`` positive integers.
+
+    Not a sequence, or an entry that is not an integer (``2.9``, ``True``): TypeError;
+    the wrong length or an entry below 1: ValueError.
+    """
     try:
         items = tuple(value)
     except TypeError:
         raise TypeError(
             f"{name} must be a tuple of {length} ints; got {_describe(value)}") from None
-    if len(items) != length or not all(
-            isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) and v >= 1
-            for v in items):
+    if len(items) != length:
         raise ValueError(f"{name} must be a tuple of {length} positive ints; got {value!r}")
+    for v in items:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"{name} must be a tuple of {length} ints; got {value!r} "
+                            f"(an entry of type {type(v).__name__})")
+        if v < 1:
+            raise ValueError(f"{name} must be a tuple of {length} positive ints; got {value!r}")
     return tuple(int(v) for v in items)
 
 

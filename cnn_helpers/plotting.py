@@ -20,9 +20,21 @@ def _new_axes(ax, figsize):
     return fig, ax
 
 
+def _integer_ticks(ax, m, n, max_ticks=12):
+    """Integer ticks (0-based, as the matrix indices) on both axes of an m x n heatmap."""
+    for axis, size in ((ax.xaxis, n), (ax.yaxis, m)):
+        step = max(1, -(-size // max_ticks))
+        axis.set_ticks(np.arange(0, size, step))
+
+
 def plot_jacobian(J, ax=None, title=None, xlabel="column (input entry, vec order)",
-                  ylabel="row (output entry, vec order)", annotate=False, figsize=(5, 4)):
-    """Heatmap of a Jacobian matrix: zero is white, signs are red/blue.
+                  ylabel="row (output entry, vec order)", annotate=False, figsize=(5, 4),
+                  vmax=None, colorbar=True, signed=None):
+    """Heatmap of a Jacobian matrix with integer ticks and a colorbar.
+
+    A non-negative matrix (a mask, an average-pooling matrix) is drawn with a
+    sequential colormap from 0 (white) to its maximum; a matrix with both signs with a
+    diverging one, zero white, red positive, blue negative, symmetric limits.
 
     Parameters
     ----------
@@ -30,13 +42,27 @@ def plot_jacobian(J, ax=None, title=None, xlabel="column (input entry, vec order
     ax : matplotlib Axes, optional
     title, xlabel, ylabel : str
     annotate : bool
-        Write the value in each cell (for small matrices).
+        Write the value in each nonzero cell (for small matrices), white on dark cells.
     figsize : tuple, used when ``ax`` is None
+    vmax : float, optional
+        Upper end of the colour scale (default: max |J|); pass the same value to
+        panels that are compared.
+    colorbar : bool
+        Draw a colorbar beside the axes.
+    signed : bool, optional
+        Force the diverging (True) or the sequential (False) colormap; by default
+        diverging exactly when J has a negative entry.
+
+    Returns
+    -------
+    matplotlib Figure
     """
     J = np.asarray(J, dtype=float)
     fig, ax = _new_axes(ax, figsize)
-    vmax = float(np.abs(J).max()) or 1.0
-    im = ax.imshow(J, cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest",
+    vmax = float(vmax if vmax is not None else np.abs(J).max()) or 1.0
+    signed = bool((J < 0).any()) if signed is None else signed
+    cmap, vmin = ("RdBu_r", -vmax) if signed else ("Blues", 0.0)
+    im = ax.imshow(J, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
                    aspect="auto")
     m, n = J.shape
     if max(m, n) <= 40:  # thin grid lines between cells
@@ -45,27 +71,36 @@ def plot_jacobian(J, ax=None, title=None, xlabel="column (input entry, vec order
     if annotate:
         for (r, c), value in np.ndenumerate(J):
             if value != 0:
-                ax.text(c, r, f"{value:.2g}", ha="center", va="center", fontsize=7)
+                dark = abs(value) > 0.6 * vmax
+                ax.text(c, r, f"{value:.2g}", ha="center", va="center", fontsize=8,
+                        color="white" if dark else "black")
+    _integer_ticks(ax, m, n)
     ax.set_title(title or f"{m} x {n} Jacobian, {np.count_nonzero(J)} nonzeros")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    if colorbar:
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     return fig
 
 
-def plot_jacobians(mats, titles, ncols=3, size=3.2, suptitle=None):
-    """Several Jacobian heatmaps side by side (same colour scale rule each)."""
+def plot_jacobians(mats, titles, ncols=3, size=3.2, suptitle=None,
+                   xlabel="column", ylabel="row"):
+    """Several Jacobian heatmaps side by side on ONE colour scale, with one colorbar."""
     n = len(mats)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 1, size * nrows),
-                             squeeze=False)
+                             squeeze=False, layout="constrained")
+    mats = [np.asarray(J, dtype=float) for J in mats]
+    vmax = max(float(np.abs(J).max()) for J in mats) or 1.0
+    signed = any(bool((J < 0).any()) for J in mats)  # one colormap for every panel
     for ax, J, title in zip(axes.flat, mats, titles):
-        plot_jacobian(J, ax=ax, title=title, xlabel="", ylabel="")
+        plot_jacobian(J, ax=ax, title=title, xlabel=xlabel, ylabel=ylabel, vmax=vmax,
+                      colorbar=False, signed=signed)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
+    fig.colorbar(axes.flat[0].images[0], ax=axes, shrink=0.8)
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
     return fig
 
 

@@ -61,7 +61,9 @@ def unvec(v, shape) -> np.ndarray:
     -------
     ndarray of the given shape
     """
-    if not isinstance(shape, (tuple, list)) or len(shape) not in (2, 3):
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"shape must be a tuple (m, n) or (c, h, w); got {shape!r}")
+    if len(shape) not in (2, 3):
         raise ValueError(f"shape must be (m, n) or (c, h, w); got {shape!r}")
     shape = as_shape("shape", shape, len(shape))
     if len(shape) == 2:

@@ -152,7 +152,7 @@ def test_conv_output_shape_empty_output_raises():
 
 
 def test_conv_defaults_are_no_pad_unit_stride(rng):
-    """DESIGN: conv pad defaults to (0, 0) and stride to (1, 1)."""
+    """Conv pad defaults to (0, 0) and stride to (1, 1)."""
     A = rng.standard_normal((1, 2, 5, 4))
     K = rng.standard_normal((3, 2, 2, 3))
     b = rng.standard_normal(3)

@@ -1,4 +1,4 @@
-"""DESIGN 'Errors': public functions reject malformed input with a ValueError or TypeError
+"""CONTRIBUTING.md, "Errors": public functions reject malformed input with a ValueError or TypeError
 whose message names the offending argument; no NaN results, no RuntimeWarning."""
 
 import re
@@ -118,6 +118,8 @@ CASES = [
     ("unvec-wrong-size", lambda: unvec(np.zeros(11), (3, 4)), ValueError, "v"),
     ("unvec-tensor-wrong-size", lambda: unvec(np.zeros((12, 3)), (3, 4, 4)), ValueError, "v"),
     ("unvec-bad-shape", lambda: unvec(np.zeros(12), (3, 4, 1, 1)), ValueError, "shape"),
+    ("unvec-shape-entry-2.9", lambda: unvec(np.zeros(6), (2.9, 3)), TypeError, "shape"),
+    ("unvec-shape-not-a-tuple", lambda: unvec(np.zeros(6), 6), TypeError, "shape"),
     ("vec-4d", lambda: vec(A), ValueError, "A"),
     ("flatten-3d", lambda: flatten(A[0]), ValueError, "A"),
     ("unflatten-wrong-size", lambda: unflatten(np.zeros((2, 10)), (2, 1, 3, 3)), ValueError,
@@ -141,6 +143,11 @@ CASES = [
     ("model-activation-gelu", lambda: ThreeLayerCNN(activation="gelu"), ValueError,
      "activation"),
     ("model-n-classes-1", lambda: ThreeLayerCNN(n_classes=1), ValueError, "n_classes"),
+    ("model-n-classes-float", lambda: ThreeLayerCNN(n_classes=2.5), TypeError, "n_classes"),
+    ("model-pool-not-a-string", lambda: ThreeLayerCNN(pool=2), TypeError, "pool"),
+    ("model-batch-size-0", lambda: MODEL.predict(X, batch_size=0), ValueError, "batch_size"),
+    ("model-batch-size-float", lambda: MODEL.predict(X, batch_size=2.0), TypeError,
+     "batch_size"),
     ("model-dtype-int", lambda: ThreeLayerCNN(dtype=np.int32), TypeError, "dtype"),
     ("model-channels-0", lambda: ThreeLayerCNN(channels=(0, 4)), ValueError, "channels"),
     ("model-kernel-sizes-3-layers", lambda: ThreeLayerCNN(kernel_sizes=((3, 3),) * 3),
@@ -184,7 +191,7 @@ def test_there_are_at_least_30_distinct_cases():
 @pytest.mark.parametrize("call, exc_type, name", [case[1:] for case in CASES],
                          ids=[case[0] for case in CASES])
 def test_malformed_call_raises_naming_the_argument(call, exc_type, name):
-    """DESIGN: ValueError/TypeError whose message names the argument."""
+    """ValueError/TypeError whose message names the argument (CONTRIBUTING.md, "Errors")."""
     with pytest.raises(exc_type) as info:
         call()
     message = str(info.value)

@@ -125,7 +125,7 @@ def test_appendix_b_paper_example_a21():
 
 
 def test_max_on_padding_routes_gradient_nowhere():
-    """DESIGN/Appendix B: a maximum on the zero padding has an all-zero mask row and
+    """Appendix B: a maximum on the zero padding has an all-zero mask row and
     sends no gradient to the input."""
     _, S = max_pool_forward(I_NEG[None, None], WIN_B, PAD_B, STRIDE_B)
     M = max_pool_mask(S[0, 0], (3, 4), WIN_B, PAD_B, STRIDE_B)
@@ -157,7 +157,7 @@ def test_zero_padding_takes_part_in_max():
 
 # ------------------------------------------------------------------- tie rule
 def test_tie_goes_to_first_maximum_in_column_major_order():
-    """DESIGN: with two equal maxima the whole gradient goes to the first one in the
+    """With two equal maxima the whole gradient goes to the first one in the
     window's column-major vec (here I21 comes before I12)."""
     I = np.array([[[[1.0, 5.0],
                     [5.0, 2.0]]]])
@@ -215,7 +215,7 @@ def test_avg_pool_counts_padded_zeros():
 
 
 def test_pool_stride_defaults_to_window(rng):
-    """DESIGN: pooling pad defaults to (0, 0) and stride to the window."""
+    """Pooling pad defaults to (0, 0) and stride to the window."""
     I = rng.standard_normal((2, 2, 7, 5))
     np.testing.assert_allclose(avg_pool_forward(I, (3, 2)), avg_pool_loops(I, (3, 2), 0, (3, 2)),
                                rtol=1e-13)
