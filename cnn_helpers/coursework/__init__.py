@@ -29,7 +29,7 @@ Written answers
     instructor's written answer to a question (the answer to a prove/explain exercise,
     or the explanation a computation asks for). A markdown cell whose first line looks
     like such a lead-in but is not exactly one (``**Solution**``, ``**Solution:**``,
-    ``*Solution.*``, ``### Solution``) is an error, as for the markers.
+    ``*Solution.*``, a heading ``### Solution ...``) is an error, as for the markers.
 Student versions
     Every region is replaced by one line ``raise NotImplementedError()`` indented like
     its ``### BEGIN SOLUTION`` line; the cell's other lines stay, check cells stay, all

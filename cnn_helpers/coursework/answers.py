@@ -18,10 +18,10 @@ ANSWER_PLACEHOLDER = "**Your answer.** _Write your answer here._"
 ANSWER_ROLE = "answer"
 
 # a first line that looks like a solution lead-in but is not exactly the convention:
-# **Solution**, **Solution:**, *Solution.*, __solution.__, ### Solution
+# **Solution**, **Solution:**, *Solution.*, __solution.__, or a heading ### Solution ...
 _NEAR_SOLUTION = re.compile(
     r"^(?:(?:\*{1,2}|_{1,2})\s*solutions?\s*[.:]?\s*(?:\*{1,2}|_{1,2})"
-    r"|#{1,6}\s*solutions?\s*[.:]?\s*#*\s*$)",
+    r"|#{1,6}\s*solutions?\b)",
     re.IGNORECASE,
 )
 
