@@ -1,0 +1,116 @@
+"""Coursework tools: student versions of the notebooks and checking a student's work.
+
+Run as ``python -m cnn_helpers.coursework``::
+
+    python -m cnn_helpers.coursework student notebooks/ --out student/
+    python -m cnn_helpers.coursework check student/03_max_pooling_mask.ipynb
+    python -m cnn_helpers.coursework list notebooks/
+
+Conventions
+-----------
+Solution markers
+    In a **code** cell, a line that is exactly ``### BEGIN SOLUTION`` (leading and
+    trailing white space ignored) opens a solution region and a line that is exactly
+    ``### END SOLUTION`` closes it; both marker lines belong to the region. A cell may
+    hold several regions, regions do not nest. Markdown and raw cells are never
+    searched, and neither is a line that merely *contains* the words (a string, a
+    trailing comment). A comment-only line that looks like a marker but is not exactly
+    one (``## BEGIN SOLUTION``, ``### begin solution``, ``### END SOLUTION  # x``) is an
+    error, so that a typo never leaks a solution to students.
+Exercises
+    An exercise is a *solution cell* (a code cell with at least one region) together
+    with its *check cells*: the code cells that follow it up to the next markdown or raw
+    cell or the next solution cell. Exercises are numbered 1, 2, ... in notebook order;
+    the title is the last ``Exercise N ...`` heading or bold lead-in of the nearest
+    markdown cell above the solution cell that is not a written solution
+    (``Exercise N`` if there is none).
+Written answers
+    A **markdown** cell whose first non-blank line starts with ``**Solution.**`` is the
+    instructor's written answer to a question (the answer to a prove/explain exercise,
+    or the explanation a computation asks for). A markdown cell whose first line looks
+    like such a lead-in but is not exactly one (``**Solution**``, ``**Solution:**``,
+    ``*Solution.*``, a heading ``### Solution ...``) is an error, as for the markers.
+Student versions
+    Every region is replaced by one line ``raise NotImplementedError()`` indented like
+    its ``### BEGIN SOLUTION`` line; the cell's other lines stay, check cells stay, all
+    outputs and execution counts are cleared. Every written answer is replaced by a
+    markdown cell ``**Your answer.** _Write your answer here._`` with the same cell id
+    (no attachments, metadata ``"coursework": {"role": "answer"}``). Because the markers
+    are gone, the solution and check cells are tagged in their metadata::
+
+        "coursework": {"exercise": 2, "role": "solution" | "check", "title": "..."}
+
+    and ``check`` finds the exercises of a student notebook from these tags (a notebook
+    with tags is read by its tags only; one without by its markers).
+Cell numbers
+    Cells are numbered from 0 in the order of the notebook's list of cells, markdown
+    cells included (``nb.cells[i]``); marker line numbers start at 1.
+
+Exit codes of the command line
+------------------------------
+0
+    ``student``/``list``: done. ``check``: every exercise passed and no other cell raised.
+1
+    ``check`` only: an exercise failed or was not attempted, a cell outside the
+    exercises raised, or execution stopped early (a cell timed out, the kernel died).
+2
+    Usage errors: bad arguments, a missing or unreadable notebook, malformed markers,
+    an output that would overwrite a source notebook or write into a source folder,
+    an existing output without ``--force``, a kernel that could not be started.
+
+Modules
+-------
+``markers`` (solution regions, stripping them), ``answers`` (written answers and their
+placeholder), ``exercises`` (finding exercises), ``student`` (student versions),
+``execute`` (the notebook executor shared with ``tools/execute_notebooks.py``),
+``check`` and ``report`` (checking and its report), ``notebooks`` (reading files,
+expanding folders), ``errors``, ``cli`` (the command line). Everything public is
+re-exported here.
+"""
+
+from .answers import (
+    ANSWER_PLACEHOLDER,
+    SOLUTION_LEAD,
+    is_written_solution,
+    written_answer_cells,
+    written_solution_cells,
+)
+from .check import check_notebook
+from .cli import main
+from .errors import CheckError, MarkerError
+from .execute import CellError, KernelStartError, execute_in_place, run_notebook, tidy
+from .exercises import Exercise, find_exercises
+from .markers import BEGIN, END, REPLACEMENT, solution_regions, strip_solutions
+from .notebooks import METADATA_KEY, collect_notebooks
+from .report import CheckReport, ExerciseResult
+from .student import make_student_notebook, write_student_notebooks
+
+__all__ = [
+    "BEGIN",
+    "END",
+    "REPLACEMENT",
+    "METADATA_KEY",
+    "SOLUTION_LEAD",
+    "ANSWER_PLACEHOLDER",
+    "MarkerError",
+    "CheckError",
+    "KernelStartError",
+    "Exercise",
+    "CellError",
+    "ExerciseResult",
+    "CheckReport",
+    "solution_regions",
+    "strip_solutions",
+    "is_written_solution",
+    "written_solution_cells",
+    "written_answer_cells",
+    "find_exercises",
+    "make_student_notebook",
+    "collect_notebooks",
+    "write_student_notebooks",
+    "check_notebook",
+    "run_notebook",
+    "execute_in_place",
+    "tidy",
+    "main",
+]

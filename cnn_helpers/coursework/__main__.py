@@ -1,0 +1,7 @@
+"""``python -m cnn_helpers.coursework``: see :mod:`cnn_helpers.coursework`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
