@@ -123,19 +123,20 @@ def show_images(images, titles=None, ncols=8, size=1.2, cmap="gray", suptitle=No
     return fig
 
 
-def plot_curves(history, figsize=(10, 3.5)):
+def plot_curves(history, figsize=(9, 3.5), epochs=None):
     """Learning curves from a dict of equal-length lists.
 
     Keys ending in ``loss`` go to the left panel, keys ending in ``acc`` to the
     right one (for example ``train_loss``, ``test_loss``, ``train_acc``, ``test_acc``).
+    ``epochs`` gives the x position of the points (default 1, 2, ..., n).
     """
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=figsize)
     for key, values in history.items():
-        epochs = np.arange(1, len(values) + 1)
+        epochs_k = np.arange(1, len(values) + 1) if epochs is None else np.asarray(epochs)
         if key.endswith("loss"):
-            ax_loss.plot(epochs, values, marker="o", label=key)
+            ax_loss.plot(epochs_k, values, marker="o", label=key)
         elif key.endswith("acc"):
-            ax_acc.plot(epochs, values, marker="o", label=key)
+            ax_acc.plot(epochs_k, values, marker="o", label=key)
     ax_loss.set(xlabel="epoch", ylabel="mean cross-entropy", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in (ax_loss, ax_acc):
