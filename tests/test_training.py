@@ -173,6 +173,46 @@ def test_one_plain_gradient_descent_step_is_the_paper_update(small):
     assert history["lr"] == [0.3]
 
 
+# Pinned from the training loop before it was split into validation, step and bookkeeping:
+# any change of the shuffling, the shifts, the rate schedule, the update or the history
+# fails here. Float64 and rtol 1e-9 leave room only for summation order in the engine.
+PINNED_RUNS = [
+    (dict(),
+     {"epoch": [1, 2, 3],
+      "train_loss": [3.0700492192650533, 2.946393044987582, 2.9211677425913565],
+      "train_acc": [0.3611111111111111, 0.4166666666666667, 0.4861111111111111],
+      "test_loss": [3.187195316124476, 3.122166090145845, 3.1070811087140013],
+      "test_acc": [0.175, 0.225, 0.225],
+      "batch_loss": [5.885661065124599, 3.1313611490771205, 3.004595573669061],
+      "lr": [0.04267766952966369, 0.01852952387243698, 0.000851854342773295]},
+     (134.8391376222053, -3.58176613368184)),
+    (dict(momentum=0.9, lr_schedule="step", fill="border_mean", eval_every=2),
+     {"epoch": [2, 3],
+      "train_loss": [3.0368293914386277, 2.9996999334565695],
+      "train_acc": [0.2777777777777778, 0.125],
+      "test_loss": [3.1210562505824955, 3.0646082499584617],
+      "test_acc": [0.15, 0.125],
+      "batch_loss": [5.975462201508918, 3.104141579523736, 3.0452440671751613],
+      "lr": [0.05, 0.005000000000000001, 0.0005]},
+     (668.9730264946069, 4.10977960012149)),
+]
+
+
+@pytest.mark.parametrize("kwargs, expected, weights", PINNED_RUNS)
+def test_train_history_is_pinned(signs, kwargs, expected, weights):
+    idx = np.concatenate([np.flatnonzero(signs.y_train == c)[:3] for c in range(24)])
+    model = ThreeLayerCNN(seed=5, dtype=np.float64)
+    history = train(model, signs.x_train[idx], signs.y_train[idx], signs.x_test[:40],
+                    signs.y_test[:40], epochs=3, batch_size=20, lr=0.05, max_shift=2, seed=7,
+                    **kwargs)
+    assert list(history) == [*expected, "time"]
+    assert len(history["time"]) == 3 and history["time"] == sorted(history["time"])
+    for key, values in expected.items():
+        np.testing.assert_allclose(history[key], values, rtol=1e-9, atol=0, err_msg=key)
+    np.testing.assert_allclose([np.abs(model.params["W3"]).sum(), model.params["K1"].sum()],
+                               weights, rtol=1e-9)
+
+
 def test_train_reduces_the_loss_and_is_reproducible(small):
     x_tr, y_tr, x_te, y_te = small
     runs = []
