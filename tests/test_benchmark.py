@@ -21,5 +21,5 @@ def test_explicit_conv_layer_matches_fast_path(rng):
 
 def test_conv_layer_timings_reports_agreement():
     rows = conv_layer_timings(batch=2, layers=((1, 2, 6),))
-    (name, t_fast, t_explicit, diff), = rows
+    ((name, t_fast, t_explicit, diff),) = rows
     assert name == "1->2 on 6x6" and t_fast > 0 and t_explicit > 0 and diff < 1e-12
