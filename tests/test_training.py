@@ -1,5 +1,5 @@
-"""The training loop (cnn_helpers.training), the CLI (python -m cnn_helpers.train) and the
-benchmark helpers: small, fast runs on subsets of the shipped data."""
+"""The training loop (cnn_helpers.training), the BLAS thread context and the training CLI
+(python -m cnn_helpers.train): small, fast runs on subsets of the shipped data."""
 
 import subprocess
 import sys
@@ -7,8 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from cnn_helpers import ThreeLayerCNN, conv_jacobian_input, load_signs, prepare_images
-from cnn_helpers import benchmark
+from cnn_helpers import ThreeLayerCNN, load_signs, prepare_images
 from cnn_helpers import train as train_cli
 from cnn_helpers._threads import DEFAULT_THREADS, ENV_VAR, blas_info, blas_threads, resolve_threads
 from cnn_helpers.training import evaluate, iterate_minibatches, lr_factor, random_shift, train
@@ -585,33 +584,3 @@ def test_cli_runs_as_a_module(tmp_path):
         cwd=tmp_path,
     )
     assert bad.returncode == 2 and "argument --lr" in bad.stderr
-
-
-# ------------------------------------------------------------------ benchmark helpers
-@pytest.mark.parametrize("side", [8, 12])
-def test_explicit_jacobian_entry_count_matches_the_matrices(side):
-    model = ThreeLayerCNN(input_shape=(1, side, side))
-    counts = benchmark.explicit_jacobian_entries(model)
-    K1, K2 = model.params["K1"], model.params["K2"]
-    l1, l2 = model.layers
-    conv_input = (
-        K1.shape[0] * K1.shape[1] * conv_jacobian_input(K1[0, 0], l1.in_hw, 1).size
-        + K2.shape[0] * K2.shape[1] * conv_jacobian_input(K2[0, 0], l2.in_hw, 1).size
-    )
-    assert counts["conv_input"] == conv_input
-    assert conv_jacobian_input(K1[0, 0], (side, side), 1).size == side**4
-
-
-def test_benchmark_main_runs_quickly(capsys):
-    assert (
-        benchmark.main(["--repeats", "1", "--batch-size", "8", "--no-torch", "--sides", "8"]) == 0
-    )
-    text = capsys.readouterr().out
-    assert "cnn_helpers float32" in text and "cnn_helpers float64" in text
-    assert "PyTorch comparison skipped" in text
-    assert "jacobian ms" in text
-
-
-def test_benchmark_without_torch_skips_the_comparison(monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)  # "import torch" raises ImportError
-    assert benchmark.make_torch_step(np.zeros((2, 1, 28, 28)), np.zeros(2, int)) is None
