@@ -156,6 +156,7 @@ def step_timings(
     busy=(False, True),
     repeats=30,
     warmup=3,
+    settle=2,
     seed=0,
 ):
     """Median training-step seconds of NumPy and PyTorch per thread count, idle and busy.
@@ -175,6 +176,10 @@ def step_timings(
         Include PyTorch when it is importable.
     busy : tuple of bool
         The conditions to measure: False = idle machine, True = one busy core.
+    repeats, warmup, settle : int
+        See :func:`~cnn_helpers.timing.time_interleaved`; ``settle`` untimed steps
+        before each timed one keep the previous implementation's spinning threads (of
+        OpenBLAS or PyTorch's OpenMP pool) out of the sample.
 
     Returns
     -------
@@ -195,7 +200,7 @@ def step_timings(
     out = {key: {} for key in steps}
     for condition in busy:
         with busy_core() if condition else nullcontext():
-            medians = time_interleaved(steps, repeats, warmup, contexts=contexts)
+            medians = time_interleaved(steps, repeats, warmup, contexts=contexts, settle=settle)
         for key, seconds in medians.items():
             out[key][condition] = seconds
     return out

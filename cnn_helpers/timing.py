@@ -17,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 __all__ = ["time_interleaved", "time_call", "busy_core", "peak_memory"]
 
 
-def time_interleaved(steps, repeats=30, warmup=3, inner=1, contexts=None):
+def time_interleaved(steps, repeats=30, warmup=3, inner=1, contexts=None, settle=0):
     """Median seconds per call of each function, measured round-robin.
 
     Parameters
@@ -29,6 +29,10 @@ def time_interleaved(steps, repeats=30, warmup=3, inner=1, contexts=None):
     contexts : dict name -> callable returning a context manager, optional
         Entered around each of that function's samples, outside the timed region (for
         example ``lambda: blas_threads(2)``), so switching thread counts costs nothing.
+    settle : int
+        Untimed calls of the same function (inside its context) before each timed
+        sample. Thread pools keep spinning for a while after their last call; with
+        ``settle >= 1`` a sample does not pay for the threads of the function before it.
 
     Returns
     -------
@@ -39,6 +43,8 @@ def time_interleaved(steps, repeats=30, warmup=3, inner=1, contexts=None):
     for round_ in range(warmup + repeats):
         for name, fn in steps.items():
             with contexts.get(name, nullcontext)():
+                for _ in range(settle):
+                    fn()
                 t0 = time.perf_counter()
                 for _ in range(inner):
                     fn()

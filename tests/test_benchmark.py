@@ -142,12 +142,13 @@ def test_step_timings_structure_and_thread_counts():
             busy=(False,),
             repeats=2,
             warmup=1,
+            settle=1,
         )
     finally:
         benchmark.make_step = real
     assert list(timings) == [("cnn_helpers", "float32", 1), ("cnn_helpers", "float32", 2)]
     assert all(list(v) == [False] and v[False] > 0 for v in timings.values())
-    assert seen == [1, 2] * 3  # interleaved, each with its own count
+    assert seen == [1, 1, 2, 2] * 3  # interleaved, each with its own count
     assert blas_info()[0]["num_threads"] == before
 
 
