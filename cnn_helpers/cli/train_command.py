@@ -40,75 +40,46 @@ TRAIN_DEFAULTS = dict(
 )
 
 
+#: the options of the recipe: flag, type or choices, help (defaults: TRAIN_DEFAULTS)
+_TRAIN_OPTIONS = (
+    ("--epochs", _positive_int, "passes over the training images"),
+    ("--lr", _positive_float, "base learning rate alpha of K := K - alpha dJ/dK"),
+    ("--lr-schedule", LR_SCHEDULES, "how alpha changes over the steps"),
+    ("--momentum", _momentum, "classical momentum; 0 is the paper's plain gradient descent"),
+    ("--pool", ("max", "avg"), "pooling of both conv blocks"),
+    ("--activation", ("relu", "sigmoid", "tanh"), "activation of both conv blocks"),
+    ("--shift", _nonnegative_int, "random-shift augmentation in pixels per axis (0: off)"),
+    ("--fill", SHIFT_FILLS, "what the pixels shifted in from outside become"),
+    ("--seed", _any_int, "seeds the initial weights, the shuffling and the shifts"),
+    ("--dtype", ("float32", "float64"), "floating-point type of the weights and activations"),
+    ("--out", Path, "where to save the trained model (.npz)"),
+)
+
+
 def build_train_parser():
     """The argparse parser of ``python -m cnn_helpers.train``."""
-    d = TRAIN_DEFAULTS
     parser = _new_parser(
         "cnn_helpers.train",
         "cnn-train",
         "Train the paper's 3-layer CNN (conv-ReLU-pool, conv-ReLU-pool, fully connected, "
         "softmax) on the shipped Sign Language MNIST by mini-batch gradient descent, "
         "evaluate it on the complete test split and save it.",
-        d["batch_size"],
+        TRAIN_DEFAULTS["batch_size"],
         "images per gradient step",
         "NumPy BLAS threads during training and evaluation",
     )
+    for flag, kind, text in _TRAIN_OPTIONS:
+        default = TRAIN_DEFAULTS[flag[2:].replace("-", "_")]
+        if isinstance(kind, tuple):
+            parser.add_argument(flag, choices=kind, default=default, help=text)
+        else:
+            default = Path(default) if kind is Path else default
+            parser.add_argument(flag, type=kind, default=default, help=text)
     add = parser.add_argument
-    add("--epochs", type=_positive_int, default=d["epochs"], help="passes over the training images")
-    add(
-        "--lr",
-        type=_positive_float,
-        default=d["lr"],
-        help="base learning rate alpha of K := K - alpha dJ/dK",
-    )
-    add(
-        "--lr-schedule",
-        choices=LR_SCHEDULES,
-        default=d["lr_schedule"],
-        help="how alpha changes over the steps",
-    )
-    add(
-        "--momentum",
-        type=_momentum,
-        default=d["momentum"],
-        help="classical momentum; 0 is the paper's plain gradient descent",
-    )
-    add("--pool", choices=("max", "avg"), default=d["pool"], help="pooling of both conv blocks")
-    add(
-        "--activation",
-        choices=("relu", "sigmoid", "tanh"),
-        default=d["activation"],
-        help="activation of both conv blocks",
-    )
-    add(
-        "--shift",
-        type=_nonnegative_int,
-        default=d["shift"],
-        help="random-shift augmentation in pixels per axis (0: off)",
-    )
-    add(
-        "--fill",
-        choices=SHIFT_FILLS,
-        default=d["fill"],
-        help="what the pixels shifted in from outside become",
-    )
-    add(
-        "--seed",
-        type=_any_int,
-        default=d["seed"],
-        help="seeds the initial weights, the shuffling and the shifts",
-    )
-    add(
-        "--dtype",
-        choices=("float32", "float64"),
-        default=d["dtype"],
-        help="floating-point type of the weights and activations",
-    )
-    add("--out", type=Path, default=Path(d["out"]), help="where to save the trained model (.npz)")
     add(
         "--eval-every",
         type=_positive_int,
-        default=d["eval_every"],
+        default=TRAIN_DEFAULTS["eval_every"],
         metavar="K",
         help="evaluate the clean training images and the test split after every K-th epoch "
         "(and after the last one)",
