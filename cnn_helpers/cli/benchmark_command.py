@@ -70,7 +70,7 @@ def benchmark_main(argv=None):
         return 2
     x, y = data.x_train[: args.batch_size], data.y_train[: args.batch_size].astype(np.int64)
     print(
-        f"one training step (forward, backward, update), batch {len(x)}, default network "
+        f"one training step (forward, backward, update), batch {len(x)}, default network\n"
         f"(8 and 16 filters 3x3, 2x2 max pooling); numpy {np.__version__}, python "
         f"{platform.python_version()}, {os.cpu_count()} cores; training uses "
         f"{DEFAULT_THREADS} BLAS thread(s) by default"
@@ -95,7 +95,7 @@ def _print_step_table(X, y, args):
         import torch
 
         print(
-            f"PyTorch {torch.__version__}, interleaved with cnn_helpers; reference: "
+            f"PyTorch {torch.__version__}, interleaved with cnn_helpers; reference:\n"
             f"PyTorch's fastest thread count per dtype and condition ("
             + ", ".join(f"{dt} {'busy' if b else 'idle'}: {n}" for (dt, b), (_, n) in ref.items())
             + ")"
