@@ -20,264 +20,38 @@ depend on the CPU and the BLAS build).
 from __future__ import annotations
 
 import math
-import numbers
 import time
+from typing import NamedTuple
 
 import numpy as np
 
-from .data import prepare_images
+from ._checks import as_float, as_int
+from ._threads import blas_threads
+from .data import (
+    SHIFT_FILLS,
+    _check_fill,
+    _check_max_shift,
+    iterate_minibatches,
+    prepare_images,
+    random_shift,
+)
+from .evaluation import _check_images_labels, _check_model, _scores, evaluate
 
-__all__ = ["random_shift", "iterate_minibatches", "evaluate", "train", "lr_factor",
-           "LR_SCHEDULES", "SHIFT_FILLS", "format_seconds", "format_record"]
+__all__ = [
+    "random_shift",
+    "iterate_minibatches",
+    "evaluate",
+    "train",
+    "gradient_step",
+    "lr_factor",
+    "LR_SCHEDULES",
+    "SHIFT_FILLS",
+    "format_seconds",
+    "format_record",
+]
 
 #: names accepted by ``train(lr_schedule=...)``; see :func:`lr_factor`
 LR_SCHEDULES = ("constant", "step", "cosine", "linear")
-#: names accepted by ``random_shift(fill=...)``
-SHIFT_FILLS = ("edge", "border_mean", "zero")
-
-
-# ----------------------------------------------------------------- validation
-def _check_int(name, value, minimum=None):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int; got {value!r} ({type(value).__name__})")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _check_float(name, value, low=None, high=None, low_inclusive=False, high_inclusive=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {value!r} ({type(value).__name__})")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite; got {value!r}")
-    if low is not None and (value < low or (value == low and not low_inclusive)):
-        op = ">=" if low_inclusive else ">"
-        raise ValueError(f"{name} must be {op} {low}; got {value!r}")
-    if high is not None and (value > high or (value == high and not high_inclusive)):
-        op = "<=" if high_inclusive else "<"
-        raise ValueError(f"{name} must be {op} {high}; got {value!r}")
-    return value
-
-
-def _check_rng(rng):
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)); "
-                        f"got {type(rng).__name__}")
-    return rng
-
-
-def _check_model(model):
-    for attr in ("params", "loss_and_grads", "forward", "input_shape", "n_classes", "dtype"):
-        if not hasattr(model, attr):
-            raise TypeError(f"model must be a ThreeLayerCNN (missing attribute {attr!r}); "
-                            f"got {type(model).__name__}")
-    return model
-
-
-def _check_images_labels(xname, x, yname, y, model):
-    """Stored uint8 images (N, H, W) and integer labels (N,) that fit the model."""
-    x = np.asarray(x)
-    if x.dtype != np.uint8:
-        raise TypeError(f"{xname} must hold stored uint8 images (as returned by load_signs); "
-                        f"got dtype {x.dtype}")
-    if x.ndim != 3 or (1, *x.shape[1:]) != tuple(model.input_shape):
-        raise ValueError(f"{xname} must have shape (N, {model.input_shape[1]}, "
-                         f"{model.input_shape[2]}) to fit the model's input_shape "
-                         f"{tuple(model.input_shape)}; got {x.shape}")
-    if x.shape[0] == 0:
-        raise ValueError(f"{xname} must hold at least one image; got an empty array")
-    y = np.asarray(y)
-    if y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
-        raise TypeError(f"{yname} must be an integer array of class indices; got dtype {y.dtype}")
-    if y.shape != (x.shape[0],):
-        raise ValueError(f"{yname} must have shape ({x.shape[0]},), one label per image of "
-                         f"{xname}; got {y.shape}")
-    if y.min() < 0 or y.max() >= model.n_classes:
-        raise ValueError(f"{yname} must hold class indices in 0..{model.n_classes - 1}; got "
-                         f"values from {y.min()} to {y.max()}")
-    return x, y.astype(np.int64)
-
-
-# ------------------------------------------------------------------ augmentation
-def random_shift(x, max_shift, rng, fill="edge"):
-    """Shift every image by its own random integer offset (data augmentation).
-
-    Image ``n`` is moved by ``(dy_n, dx_n)`` pixels, each drawn uniformly from
-    ``-max_shift .. max_shift``: ``out[n, i, j] = x[n, i - dy_n, j - dx_n]`` where that
-    pixel exists. The uncovered strip is filled according to ``fill``. Fully
-    vectorized (one gather for the whole batch, no loop over images).
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, H, W) or (N, C, H, W), uint8 or floating
-        Images; the last two axes are shifted, all channels of an image alike.
-    max_shift : int, 0 <= max_shift < min(H, W)
-        Largest shift in pixels along each axis (0 returns a copy of ``x``).
-    rng : numpy.random.Generator
-        Source of the offsets (seeded by the caller for reproducibility).
-    fill : {"edge", "border_mean", "zero"}
-        What the pixels moved in from outside the image become:
-
-        * ``"edge"`` (default): the nearest pixel of the image (edge replication).
-          The photos show hands in front of a background that continues past the
-          frame, so replicating the border is the most natural guess;
-        * ``"border_mean"``: the mean of the image's outermost ring of pixels, one
-          constant per image (rounded for integer images);
-        * ``"zero"``: 0, i.e. black, which these photos almost never contain at their
-          borders (it creates a dark frame the test images do not have).
-
-    Returns
-    -------
-    ndarray, same shape and dtype as ``x``
-
-    Notes
-    -----
-    Measured on Sign Language MNIST with the notebook's recipe (seed 0, test accuracy
-    on the 7,172 test images, ``max_shift=3``): after 60 epochs "edge" 98.6 % and
-    "border_mean" 98.5 %; after 40 epochs "edge" 98.4 %, "border_mean" 98.2 % and
-    "zero" 94.0 %. Without any shift the same training reaches 88.0 %.
-
-    Examples
-    --------
-    >>> x = np.arange(9, dtype=np.uint8).reshape(1, 3, 3)
-    >>> rng = np.random.default_rng(1)
-    >>> random_shift(x, 1, rng, fill="zero").shape
-    (1, 3, 3)
-    """
-    x = np.asarray(x)
-    if x.dtype == bool or not (np.issubdtype(x.dtype, np.integer)
-                               or np.issubdtype(x.dtype, np.floating)):
-        raise TypeError(f"x must be an array of uint8 or floating images; got dtype {x.dtype}")
-    if x.ndim not in (3, 4):
-        raise ValueError(f"x must have shape (N, H, W) or (N, C, H, W); got {x.shape}")
-    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
-        raise ValueError("x contains NaN or infinite values; expected finite images")
-    H, W = x.shape[-2:]
-    max_shift = _check_int("max_shift", max_shift, minimum=0)
-    if max_shift >= min(H, W):
-        raise ValueError(f"max_shift must be smaller than the image size {min(H, W)}; "
-                         f"got {max_shift}")
-    rng = _check_rng(rng)
-    if fill not in SHIFT_FILLS:
-        raise ValueError(f"fill must be one of {SHIFT_FILLS}; got {fill!r}")
-    N = x.shape[0]
-    if max_shift == 0 or N == 0:
-        return x.copy()
-    dy, dx = rng.integers(-max_shift, max_shift + 1, size=(2, N))
-    rows = np.arange(H)[None, :] - dy[:, None]                  # (N, H) source rows
-    cols = np.arange(W)[None, :] - dx[:, None]                  # (N, W) source columns
-    # edge replication: clip the source index into the image, then gather once
-    rows_c = np.clip(rows, 0, H - 1)
-    cols_c = np.clip(cols, 0, W - 1)
-    n = np.arange(N)[:, None, None]
-    if x.ndim == 3:
-        out = x[n, rows_c[:, :, None], cols_c[:, None, :]]
-    else:   # (N, C, H, W): gather on (N, H, W) positions, keep the channel axis
-        out = x.transpose(0, 2, 3, 1)[n, rows_c[:, :, None], cols_c[:, None, :]]
-        out = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
-    if fill == "edge":
-        return out
-    outside = ((rows < 0) | (rows >= H))[:, :, None] | ((cols < 0) | (cols >= W))[:, None, :]
-    if fill == "zero":
-        value = np.zeros(N, dtype=x.dtype)
-    else:
-        ring = np.concatenate([x[..., 0, :], x[..., -1, :], x[..., 1:-1, 0], x[..., 1:-1, -1]],
-                              axis=-1).reshape(N, -1)
-        value = ring.mean(axis=1, dtype=np.float64)
-        if np.issubdtype(x.dtype, np.integer):
-            value = np.rint(value)
-        value = value.astype(x.dtype)
-    if x.ndim == 3:
-        out = np.where(outside, value[:, None, None], out)
-    else:
-        out = np.where(outside[:, None], value[:, None, None, None], out)
-    return out
-
-
-# ------------------------------------------------------------------ batching
-def iterate_minibatches(n, batch_size, rng, shuffle=True, drop_last=False):
-    """Yield index arrays that split ``range(n)`` into mini-batches.
-
-    Parameters
-    ----------
-    n : int >= 1
-        Number of samples.
-    batch_size : int >= 1
-    rng : numpy.random.Generator or None
-        Shuffles the order (one permutation per call). ``None`` is allowed only
-        with ``shuffle=False``.
-    shuffle : bool, default True
-    drop_last : bool, default False
-        Skip the last, smaller batch when ``batch_size`` does not divide ``n``.
-
-    Yields
-    ------
-    idx : ndarray of int64, shape (batch_size,) (the last one may be shorter)
-        Every index appears exactly once per pass (unless dropped).
-    """
-    n = _check_int("n", n, minimum=1)
-    batch_size = _check_int("batch_size", batch_size, minimum=1)
-    if shuffle:
-        order = _check_rng(rng).permutation(n)
-    else:
-        order = np.arange(n)
-    stop = n - n % batch_size if drop_last else n
-    for start in range(0, stop, batch_size):
-        yield order[start:start + batch_size]
-
-
-# ------------------------------------------------------------------ evaluation
-def evaluate(model, X, y, batch_size=1024):
-    """Mean cross-entropy and accuracy of ``model`` on a whole data set.
-
-    Parameters
-    ----------
-    model : ThreeLayerCNN
-    X : ndarray
-        Either stored uint8 images (N, H, W), which are passed through
-        :func:`~cnn_helpers.data.prepare_images` first, or already prepared float
-        images (N, C, H, W).
-    y : int array, shape (N,)
-    batch_size : int >= 1
-        Images per forward pass (only memory and speed depend on it).
-
-    Notes
-    -----
-    Uses ``model.predict_proba`` (the fast engine), so the accuracy is exactly that of
-    ``model.predict``; the loss is ``-mean(log p_y)`` of those probabilities.
-
-    Returns
-    -------
-    loss : float
-        Mean softmax cross-entropy over all N images.
-    accuracy : float
-        Fraction of images whose most probable class is ``y``.
-    """
-    model = _check_model(model)
-    batch_size = _check_int("batch_size", batch_size, minimum=1)
-    X = np.asarray(X)
-    if X.dtype == np.uint8:
-        X, y = _check_images_labels("X", X, "y", y, model)
-        X = prepare_images(X, model.dtype)
-    else:
-        if X.ndim != 4:
-            raise ValueError(f"X must be uint8 images (N, H, W) or prepared float images "
-                             f"(N, C, H, W); got shape {X.shape} and dtype {X.dtype}")
-        y = np.asarray(y)
-        if y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
-            raise TypeError(f"y must be an integer array of class indices; got dtype {y.dtype}")
-        if y.shape != (X.shape[0],):
-            raise ValueError(f"y must have shape ({X.shape[0]},); got {y.shape}")
-    # predict_proba runs the fast engine; accuracy is exactly that of model.predict
-    P = model.predict_proba(X, batch_size=batch_size)
-    n = X.shape[0]
-    p_true = P[np.arange(n), y].astype(np.float64)
-    # log of the true class's probability; a probability that underflowed to 0 counts as
-    # the smallest positive number of the dtype (a loss of about 87 in float32)
-    loss = float(-np.mean(np.log(np.maximum(p_true, np.finfo(P.dtype).tiny))))
-    accuracy = float(np.count_nonzero(P.argmax(axis=1) == y)) / n
-    return loss, accuracy
 
 
 # ------------------------------------------------------------------ schedule
@@ -304,8 +78,7 @@ def lr_factor(schedule, progress):
         return 0.5 * (1.0 + math.cos(math.pi * t))
     if schedule == "linear":
         return 1.0 - t
-    raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES} or a callable; "
-                     f"got {schedule!r}")
+    raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES} or a callable; got {schedule!r}")
 
 
 def format_seconds(seconds):
@@ -316,11 +89,134 @@ def format_seconds(seconds):
     return f"{minutes} min {sec:02d} s"
 
 
+# ------------------------------------------------------------------ the update step
+def gradient_step(params, grads, lr, momentum=0.0, velocity=None):
+    """One gradient-descent step of every parameter, in place.
+
+    Plain (``velocity=None``): ``P := P - lr dJ/dP``. With classical momentum:
+    ``V := momentum V - lr dJ/dP; P := P + V``.
+
+    Parameters
+    ----------
+    params : dict name -> ndarray
+        Updated in place (the arrays are modified, never replaced).
+    grads : dict name -> ndarray
+        ``dJ/dP`` for every key of ``params`` that is updated, each of the shape of
+        ``params[name]``.
+    lr : float
+        The step's learning rate alpha.
+    momentum : float in [0, 1)
+        Used only with ``velocity``.
+    velocity : dict name -> ndarray, optional
+        Momentum buffers of the shapes of ``params``, updated in place.
+    """
+    if velocity is None:
+        for key, g in grads.items():
+            params[key] -= lr * g  # K := K - alpha grad
+        return
+    for key, g in grads.items():
+        v = velocity[key]
+        v *= momentum
+        v -= lr * g
+        params[key] += v
+
+
+# ------------------------------------------------------------------ bookkeeping
+#: history key -> record key; the first five are kept per evaluation, the rest per epoch
+_HISTORY_KEYS = {
+    "epoch": "epoch",
+    "train_loss": "train_loss",
+    "train_acc": "train_acc",
+    "test_loss": "test_loss",
+    "test_acc": "test_acc",
+    "batch_loss": "batch_loss",
+    "lr": "lr",
+    "time": "elapsed",
+}
+_PER_EPOCH = ("batch_loss", "lr", "time")
+
+
+def _new_history(eval_sets):
+    """Empty lists for the history keys that this run fills, in the documented order."""
+    prefixes = [prefix for prefix, _, _ in eval_sets]
+    return {
+        key: []
+        for key in _HISTORY_KEYS
+        if key in ("epoch", *_PER_EPOCH) or key.split("_")[0] in prefixes
+    }
+
+
+def _append(history, record, evaluated):
+    """Copy an epoch record into the history (the evaluation keys only when evaluated)."""
+    for key, values in history.items():
+        if evaluated or key in _PER_EPOCH:
+            values.append(record[_HISTORY_KEYS[key]])
+
+
 # ------------------------------------------------------------------ training
-def train(model, x_train, y_train, x_test=None, y_test=None, *, epochs=60, batch_size=32,
-          lr=0.1, momentum=0.0, max_shift=3, fill="edge", lr_schedule="cosine", seed=0,
-          eval_every=1, eval_train=True, eval_batch_size=1024, callback=None, verbose=False,
-          print_fn=print):
+class _Options(NamedTuple):
+    """The validated scalar arguments of :func:`train`."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    momentum: float
+    max_shift: int
+    fill: str
+    lr_schedule: object
+    seed: int
+    eval_every: int
+    eval_batch_size: int
+    callback: object
+
+
+def _check_options(image_hw, given):
+    """Validate :func:`train`'s scalar arguments, given as an unchecked ``_Options``, for
+    images of size ``image_hw``; the messages name the argument."""
+    if not callable(given.lr_schedule) and given.lr_schedule not in LR_SCHEDULES:
+        raise ValueError(
+            f"lr_schedule must be one of {LR_SCHEDULES} or a callable; got {given.lr_schedule!r}"
+        )
+    if given.callback is not None and not callable(given.callback):
+        raise TypeError(f"callback must be callable or None; got {type(given.callback).__name__}")
+    return _Options(
+        epochs=as_int("epochs", given.epochs, 1),
+        batch_size=as_int("batch_size", given.batch_size, 1),
+        lr=as_float("lr", given.lr, low=0.0),
+        momentum=as_float("momentum", given.momentum, low=0.0, high=1.0, low_inclusive=True),
+        max_shift=_check_max_shift(given.max_shift, image_hw),
+        fill=_check_fill(given.fill),
+        lr_schedule=given.lr_schedule,
+        seed=as_int("seed", given.seed),
+        eval_every=as_int("eval_every", given.eval_every, 1),
+        eval_batch_size=as_int("eval_batch_size", given.eval_batch_size, 1),
+        callback=given.callback,
+    )
+
+
+def train(
+    model,
+    x_train,
+    y_train,
+    x_test=None,
+    y_test=None,
+    *,
+    epochs=60,
+    batch_size=32,
+    lr=0.1,
+    momentum=0.0,
+    max_shift=3,
+    fill="edge",
+    lr_schedule="cosine",
+    seed=0,
+    eval_every=1,
+    eval_train=True,
+    eval_batch_size=1024,
+    callback=None,
+    verbose=False,
+    print_fn=print,
+    threads=None,
+):
     """Train ``model`` in place by mini-batch gradient descent (paper §3).
 
     For every mini-batch B of the shuffled, shifted training images, each parameter
@@ -371,6 +267,10 @@ def train(model, x_train, y_train, x_test=None, y_test=None, *, epochs=60, batch
     verbose : bool
         Print one progress line per epoch with ``print_fn``.
     print_fn : callable, default print
+    threads : int >= 1, optional
+        NumPy BLAS threads during the whole run (default: the package default, one
+        thread, see :func:`cnn_helpers._threads.blas_threads`); the caller's own
+        setting is back afterwards.
 
     Returns
     -------
@@ -395,98 +295,93 @@ def train(model, x_train, y_train, x_test=None, y_test=None, *, epochs=60, batch
         raise ValueError("x_test and y_test must be given together (or both left None)")
     if x_test is not None:
         x_test, y_test = _check_images_labels("x_test", x_test, "y_test", y_test, model)
-    epochs = _check_int("epochs", epochs, minimum=1)
-    batch_size = _check_int("batch_size", batch_size, minimum=1)
-    lr = _check_float("lr", lr, low=0.0)
-    momentum = _check_float("momentum", momentum, low=0.0, high=1.0, low_inclusive=True)
-    max_shift = _check_int("max_shift", max_shift, minimum=0)
-    if max_shift >= min(x_train.shape[1:]):
-        raise ValueError(f"max_shift must be smaller than the image size "
-                         f"{min(x_train.shape[1:])}; got {max_shift}")
-    if fill not in SHIFT_FILLS:
-        raise ValueError(f"fill must be one of {SHIFT_FILLS}; got {fill!r}")
-    if not callable(lr_schedule) and lr_schedule not in LR_SCHEDULES:
-        raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES} or a callable; "
-                         f"got {lr_schedule!r}")
-    seed = _check_int("seed", seed)
-    eval_every = _check_int("eval_every", eval_every, minimum=1)
-    eval_batch_size = _check_int("eval_batch_size", eval_batch_size, minimum=1)
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable or None; got {type(callback).__name__}")
+    given = _Options(
+        epochs,
+        batch_size,
+        lr,
+        momentum,
+        max_shift,
+        fill,
+        lr_schedule,
+        seed,
+        eval_every,
+        eval_batch_size,
+        callback,
+    )
+    opts = _check_options(x_train.shape[1:], given)
+    with blas_threads(threads):
+        eval_sets = []  # (history prefix, prepared images, labels)
+        if eval_train:
+            eval_sets.append(("train", prepare_images(x_train, model.dtype), y_train))
+        if x_test is not None:
+            eval_sets.append(("test", prepare_images(x_test, model.dtype), y_test))
+        report = print_fn if verbose else None
+        return _run(model, x_train, y_train, eval_sets, opts, report)
 
-    rng = np.random.default_rng(seed)
-    params = model.params
-    velocity = {k: np.zeros_like(v) for k, v in params.items()} if momentum > 0 else None
-    n = x_train.shape[0]
-    total_steps = epochs * -(-n // batch_size)
-    history = {"epoch": []}
-    if eval_train:
-        history["train_loss"], history["train_acc"] = [], []
-    if x_test is not None:
-        history["test_loss"], history["test_acc"] = [], []
-    history.update(batch_loss=[], lr=[], time=[])
-    x_clean = prepare_images(x_train, model.dtype) if eval_train else None
-    x_test_prep = prepare_images(x_test, model.dtype) if x_test is not None else None
 
+def _run(model, x_train, y_train, eval_sets, opts, report):
+    """The epochs of :func:`train` on validated arguments; returns the history."""
+    rng = np.random.default_rng(opts.seed)
+    velocity = None
+    if opts.momentum > 0:
+        velocity = {k: np.zeros_like(v) for k, v in model.params.items()}
+    steps_per_epoch = -(-x_train.shape[0] // opts.batch_size)
+    history = _new_history(eval_sets)
     start = time.perf_counter()
-    step = 0
-    for epoch in range(1, epochs + 1):
-        shifted = random_shift(x_train, max_shift, rng, fill) if max_shift else x_train
-        X = prepare_images(shifted, model.dtype)
-        loss_sum = 0.0
-        for idx in iterate_minibatches(n, batch_size, rng):
-            alpha = lr * lr_factor(lr_schedule, step / total_steps)
-            loss, grads = model.loss_and_grads(X[idx], y_train[idx])
-            if not math.isfinite(loss):
-                raise FloatingPointError(
-                    f"the loss became {loss} at epoch {epoch}, step {step + 1}: the learning "
-                    f"rate lr={lr} is too large for this model; try a smaller one")
-            loss_sum += loss * len(idx)
-            if velocity is None:
-                for key, g in grads.items():
-                    params[key] -= alpha * g                    # K := K - alpha grad
-            else:
-                for key, g in grads.items():
-                    v = velocity[key]
-                    v *= momentum
-                    v -= alpha * g
-                    params[key] += v
-            step += 1
-        record = dict(epoch=epoch, epochs=epochs, lr=alpha, batch_loss=loss_sum / n,
-                      train_loss=None, train_acc=None, test_loss=None, test_acc=None)
-        if epoch % eval_every == 0 or epoch == epochs:
-            history["epoch"].append(epoch)
-            if eval_train:
-                record["train_loss"], record["train_acc"] = evaluate(
-                    model, x_clean, y_train, eval_batch_size)
-                history["train_loss"].append(record["train_loss"])
-                history["train_acc"].append(record["train_acc"])
-            if x_test is not None:
-                record["test_loss"], record["test_acc"] = evaluate(
-                    model, x_test_prep, y_test, eval_batch_size)
-                history["test_loss"].append(record["test_loss"])
-                history["test_acc"].append(record["test_acc"])
+    for epoch in range(1, opts.epochs + 1):
+        batch_loss, alpha = _train_epoch(
+            model, x_train, y_train, rng, velocity, opts, epoch, steps_per_epoch
+        )
+        record = dict(epoch=epoch, epochs=opts.epochs, lr=alpha, batch_loss=batch_loss)
+        record.update(dict.fromkeys(("train_loss", "train_acc", "test_loss", "test_acc")))
+        evaluated = epoch % opts.eval_every == 0 or epoch == opts.epochs
+        if evaluated:
+            for prefix, X, y in eval_sets:
+                record[f"{prefix}_loss"], record[f"{prefix}_acc"] = _scores(
+                    model, X, y, opts.eval_batch_size
+                )
         record["elapsed"] = elapsed = time.perf_counter() - start
-        record["eta"] = elapsed / epoch * (epochs - epoch)
-        history["batch_loss"].append(record["batch_loss"])
-        history["lr"].append(alpha)
-        history["time"].append(elapsed)
-        if verbose:
-            print_fn(format_record(record))
-        if callback is not None and callback(record) is False:
+        record["eta"] = elapsed / epoch * (opts.epochs - epoch)
+        _append(history, record, evaluated)
+        if report is not None:
+            report(format_record(record))
+        if opts.callback is not None and opts.callback(record) is False:
             break
     return history
+
+
+def _train_epoch(model, x_train, y_train, rng, velocity, opts, epoch, steps_per_epoch):
+    """One pass over shuffled, shifted images; returns (mean batch loss, last rate)."""
+    shifted = random_shift(x_train, opts.max_shift, rng, opts.fill) if opts.max_shift else x_train
+    X = prepare_images(shifted, model.dtype)
+    n = X.shape[0]
+    total_steps = opts.epochs * steps_per_epoch
+    step = (epoch - 1) * steps_per_epoch
+    loss_sum = 0.0
+    for idx in iterate_minibatches(n, opts.batch_size, rng):
+        alpha = opts.lr * lr_factor(opts.lr_schedule, step / total_steps)
+        loss, grads = model.loss_and_grads(X[idx], y_train[idx])
+        if not math.isfinite(loss):
+            raise FloatingPointError(
+                f"the loss became {loss} at epoch {epoch}, step {step + 1}: the learning "
+                f"rate lr={opts.lr} is too large for this model; try a smaller one"
+            )
+        loss_sum += loss * len(idx)
+        gradient_step(model.params, grads, alpha, opts.momentum, velocity)
+        step += 1
+    return loss_sum / n, alpha
 
 
 def format_record(record):
     """One progress line for an epoch record (see ``train(callback=...)``)."""
     width = len(str(record["epochs"]))
-    line = (f"epoch {record['epoch']:>{width}}/{record['epochs']}  lr {record['lr']:.4f}  "
-            f"batch loss {record['batch_loss']:.4f}")
+    line = (
+        f"epoch {record['epoch']:>{width}}/{record['epochs']}  lr {record['lr']:.4f}  "
+        f"batch loss {record['batch_loss']:.4f}"
+    )
     if record.get("train_loss") is not None:
         line += f"  train loss {record['train_loss']:.4f} acc {record['train_acc']:.4f}"
     if record.get("test_loss") is not None:
         line += f"  test loss {record['test_loss']:.4f} acc {record['test_acc']:.4f}"
-    line += (f"  elapsed {format_seconds(record['elapsed'])}"
-             f"  ETA {format_seconds(record['eta'])}")
+    line += f"  elapsed {format_seconds(record['elapsed'])}  ETA {format_seconds(record['eta'])}"
     return line

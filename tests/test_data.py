@@ -30,7 +30,7 @@ def test_load_signs_shapes_dtypes_and_classes(signs):
     for y in (y_train, y_test):
         assert y.min() == 0 and y.max() == 23
         assert set(np.unique(y)) == set(range(24))
-    assert signs.x_train is x_train                  # a named tuple
+    assert signs.x_train is x_train  # a named tuple
 
 
 def test_load_signs_from_another_working_directory(tmp_path, monkeypatch, signs):
@@ -73,6 +73,30 @@ def test_missing_file_error_is_file_not_found_and_value_error(tmp_path):
         load_signs(str(missing))
 
 
+def test_splits_with_different_image_sizes_are_rejected(tmp_path, signs):
+    """The image size comes from the file, but both splits must share it."""
+    bad = tmp_path / "sizes.npz"
+    np.savez(
+        bad,
+        x_train=signs.x_train[:8],
+        y_train=signs.y_train[:8],
+        x_test=signs.x_test[:8, :27, :27],
+        y_test=signs.y_test[:8],
+        classes=np.array(signs.classes),
+    )
+    with pytest.raises(ValueError, match="test split is inconsistent"):
+        load_signs(bad, verify=False)
+    np.savez(
+        bad,
+        x_train=signs.x_train[:8, :27, :27],
+        y_train=signs.y_train[:8],
+        x_test=signs.x_test[:8, :27, :27],
+        y_test=signs.y_test[:8],
+        classes=np.array(signs.classes),
+    )
+    assert load_signs(bad, verify=False).x_test.shape == (8, 27, 27)
+
+
 def test_prepare_images_float64_normalized(signs):
     """(N, 28, 28) uint8 -> (N, 1, 28, 28) float64 with about zero mean, unit std on train."""
     X = prepare_images(signs.x_train)
@@ -85,8 +109,9 @@ def test_prepare_images_float64_normalized(signs):
     assert np.ptp(black) == 0 and np.ptp(white) == 0
     slope = (white[0, 0, 0, 0] - black[0, 0, 0, 0]) / 255.0
     assert slope > 0
-    np.testing.assert_allclose(X[:, 0], black[0, 0, 0, 0] + slope * signs.x_train, rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        X[:, 0], black[0, 0, 0, 0] + slope * signs.x_train, rtol=1e-12, atol=1e-12
+    )
 
 
 def test_prepare_images_float32(signs):
@@ -103,9 +128,20 @@ def test_prepare_images_rejects_bad_input(signs):
         prepare_images(signs.x_train[:4].astype(np.float64))
     with pytest.raises(TypeError):
         prepare_images(signs.x_train[:4].astype(np.int64))
-    with pytest.raises(ValueError):
-        prepare_images(signs.x_train[:4, :27])
+    with pytest.raises(ValueError, match=r"\(N, 28, 28\)"):
+        prepare_images(signs.x_train[:4, :27], image_hw=(28, 28))
     with pytest.raises(ValueError):
         prepare_images(signs.x_train[:4, None])
     with pytest.raises(ValueError):
-        prepare_images(np.zeros((4, 28 * 28), dtype=np.uint8))
+        prepare_images(np.zeros((4, 28 * 28), dtype=np.uint8), image_hw=(28, 28))
+    with pytest.raises(ValueError):
+        prepare_images(np.zeros(5, dtype=np.uint8))
+
+
+def test_prepare_images_takes_the_size_from_the_images(signs):
+    """No image size is built in: a crop is prepared like the full images."""
+    crop = prepare_images(signs.x_train[:4, 2:25, 1:27])
+    assert crop.shape == (4, 1, 23, 26)
+    np.testing.assert_array_equal(crop, prepare_images(signs.x_train[:4])[:, :, 2:25, 1:27])
+    single = prepare_images(signs.x_test[0], image_hw=signs.x_test.shape[1:])
+    assert single.shape == (1, 1, 28, 28)

@@ -170,7 +170,7 @@ CASES = [
      "y"),
     # data
     ("prepare-images-float", lambda: prepare_images(np.zeros((2, 28, 28))), TypeError, "x"),
-    ("prepare-images-shape", lambda: prepare_images(np.zeros((2, 27, 28), np.uint8)),
+    ("prepare-images-shape", lambda: prepare_images(np.zeros((2, 27, 28), np.uint8), image_hw=(28, 28)),
      ValueError, "x"),
     ("prepare-images-dtype", lambda: prepare_images(np.zeros((2, 28, 28), np.uint8), np.int32),
      TypeError, "dtype"),

@@ -1,5 +1,5 @@
-"""The training loop (cnn_helpers.training), the CLI (python -m cnn_helpers.train) and the
-benchmark helpers: small, fast runs on subsets of the shipped data."""
+"""The training loop (cnn_helpers.training), the BLAS thread context and the training CLI
+(python -m cnn_helpers.train): small, fast runs on subsets of the shipped data."""
 
 import subprocess
 import sys
@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from cnn_helpers import ThreeLayerCNN, conv_jacobian_input, load_signs, prepare_images
-from cnn_helpers import benchmark
+from cnn_helpers import ThreeLayerCNN, load_signs, prepare_images
 from cnn_helpers import train as train_cli
+from cnn_helpers._threads import DEFAULT_THREADS, ENV_VAR, blas_info, blas_threads, resolve_threads
 from cnn_helpers.training import evaluate, iterate_minibatches, lr_factor, random_shift, train
 
 
@@ -34,22 +34,28 @@ def _shift_reference(img, dy, dx, fill):
         padded = np.pad(img, m, mode="edge")
     else:
         padded = np.pad(img, m, mode="constant", constant_values=0)
-    return padded[m - dy:m - dy + H, m - dx:m - dx + W]
+    return padded[m - dy : m - dy + H, m - dx : m - dx + W]
 
 
 @pytest.mark.parametrize("fill", ["edge", "zero"])
 def test_random_shift_is_a_shift_by_at_most_max_shift(rng, fill):
-    x = rng.integers(1, 256, size=(40, 9, 11), dtype=np.uint8)   # no zeros: fill is visible
+    x = rng.integers(1, 256, size=(40, 9, 11), dtype=np.uint8)  # no zeros: fill is visible
     out = random_shift(x, 2, np.random.default_rng(3), fill=fill)
     assert out.shape == x.shape and out.dtype == np.uint8
     offsets = set()
     for n in range(len(x)):
-        matches = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
-                   if np.array_equal(out[n], _shift_reference(x[n], dy, dx, fill))]
+        matches = [
+            (dy, dx)
+            for dy in range(-2, 3)
+            for dx in range(-2, 3)
+            if np.array_equal(out[n], _shift_reference(x[n], dy, dx, fill))
+        ]
         assert len(matches) == 1, f"image {n} is not a unique shift of its input"
         offsets.add(matches[0])
-    assert len(offsets) > 10          # the offsets vary from image to image
-    assert (0, 0) in offsets or len(offsets) < 25
+    assert len(offsets) > 10  # the offsets vary from image to image
+    # every offset from -max_shift to +max_shift occurs on both axes (an off-by-one in the
+    # drawing, e.g. integers(-2, 2), would never shift by +2)
+    assert {dy for dy, _ in offsets} == {dx for _, dx in offsets} == set(range(-2, 3))
 
 
 def test_random_shift_border_mean_fill(rng):
@@ -69,8 +75,7 @@ def test_random_shift_float_and_nchw_inputs(rng):
     assert out.shape == x.shape and out.dtype == x.dtype
     # both channels of an image are shifted alike: compare with a 3-D shift of each channel
     for c in range(2):
-        np.testing.assert_array_equal(out[:, c], random_shift(x[:, c], 1,
-                                                              np.random.default_rng(5)))
+        np.testing.assert_array_equal(out[:, c], random_shift(x[:, c], 1, np.random.default_rng(5)))
     x32 = x.astype(np.float32)
     assert random_shift(x32, 1, np.random.default_rng(5), fill="zero").dtype == np.float32
 
@@ -87,13 +92,16 @@ def test_random_shift_is_seeded_and_zero_shift_copies(rng):
     assert same is not x
 
 
-@pytest.mark.parametrize("kwargs, exc, word", [
-    (dict(max_shift=-1), ValueError, "max_shift"),
-    (dict(max_shift=28), ValueError, "max_shift"),
-    (dict(max_shift=1.5), TypeError, "max_shift"),
-    (dict(rng=0), TypeError, "rng"),
-    (dict(fill="reflect"), ValueError, "fill"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, word",
+    [
+        (dict(max_shift=-1), ValueError, "max_shift"),
+        (dict(max_shift=28), ValueError, "max_shift"),
+        (dict(max_shift=1.5), TypeError, "max_shift"),
+        (dict(rng=0), TypeError, "rng"),
+        (dict(fill="reflect"), ValueError, "fill"),
+    ],
+)
 def test_random_shift_rejects_bad_arguments(kwargs, exc, word):
     args = dict(x=np.zeros((2, 28, 28), np.uint8), max_shift=2, rng=np.random.default_rng(0))
     args.update(kwargs)
@@ -108,8 +116,9 @@ def test_random_shift_rejects_bad_arguments(kwargs, exc, word):
 
 
 # ------------------------------------------------------------------ minibatches, schedule
-@pytest.mark.parametrize("n, batch, drop_last", [(10, 3, False), (10, 3, True), (8, 8, False),
-                                                 (5, 10, False)])
+@pytest.mark.parametrize(
+    "n, batch, drop_last", [(10, 3, False), (10, 3, True), (8, 8, False), (5, 10, False)]
+)
 def test_iterate_minibatches_partitions_the_indices(n, batch, drop_last):
     batches = list(iterate_minibatches(n, batch, np.random.default_rng(0), drop_last=drop_last))
     sizes = [len(b) for b in batches]
@@ -156,6 +165,96 @@ def test_evaluate_matches_predict_and_the_loss(small):
     assert isinstance(loss_a, float) and isinstance(acc_a, float)
 
 
+@pytest.mark.parametrize(
+    "y, exc",
+    [
+        ([-1] * 4, ValueError),
+        ([24] * 4, ValueError),
+        ([0] * 3, ValueError),
+        ([0.0] * 4, TypeError),
+        ([True] * 4, TypeError),
+    ],
+)
+def test_evaluate_rejects_bad_labels(small, y, exc):
+    x_te = small[2][:4]
+    model = ThreeLayerCNN(seed=1)
+    for X in (x_te, prepare_images(x_te)):  # stored and prepared images alike
+        with pytest.raises(exc, match="y"):
+            evaluate(model, X, y)
+
+
+def test_evaluate_rejects_empty_prepared_images():
+    with pytest.raises(ValueError, match="X"):
+        evaluate(ThreeLayerCNN(), np.zeros((0, 1, 28, 28)), np.zeros(0, int))
+
+
+# ------------------------------------------------------------------ BLAS threads
+def _blas_counts():
+    return [info["num_threads"] for info in blas_info()]
+
+
+def test_blas_threads_limits_inside_and_restores_after():
+    before = _blas_counts()
+    assert before, "threadpoolctl finds NumPy's BLAS"
+    for n in (1, 2):
+        with blas_threads(n) as got:
+            assert got == n and _blas_counts() == [n] * len(before)
+        assert _blas_counts() == before
+    with pytest.raises(RuntimeError):  # restored after an exception too
+        with blas_threads(1):
+            raise RuntimeError("boom")
+    assert _blas_counts() == before
+    with blas_threads() as got:
+        assert got == DEFAULT_THREADS and _blas_counts() == [DEFAULT_THREADS] * len(before)
+
+
+def test_blas_threads_environment_override(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "2")
+    assert resolve_threads() == 2 and resolve_threads(1) == 1
+    monkeypatch.setenv(ENV_VAR, "zero")
+    with pytest.raises(ValueError, match=ENV_VAR):
+        resolve_threads()
+    monkeypatch.delenv(ENV_VAR)
+    assert resolve_threads() == DEFAULT_THREADS
+
+
+@pytest.mark.parametrize(
+    "threads, exc",
+    [(0, ValueError), (-2, ValueError), (1.5, TypeError), ("2", TypeError), (True, TypeError)],
+)
+def test_blas_threads_rejects_bad_values(small, threads, exc):
+    before = _blas_counts()
+    with pytest.raises(exc, match="threads"):
+        with blas_threads(threads):
+            pass
+    x_tr, y_tr, _, _ = small
+    with pytest.raises(exc, match="threads"):
+        train(ThreeLayerCNN(), x_tr[:8], y_tr[:8], epochs=1, threads=threads)
+    with pytest.raises(exc, match="threads"):
+        evaluate(ThreeLayerCNN(), x_tr[:8], y_tr[:8], threads=threads)
+    assert _blas_counts() == before
+
+
+def test_train_runs_with_the_requested_threads(small, monkeypatch):
+    """During training BLAS has the requested count; afterwards the caller's is back."""
+    x_tr, y_tr, _, _ = small
+    before = _blas_counts()
+    model = ThreeLayerCNN(seed=0)
+    seen = []
+    step = model.loss_and_grads
+
+    def spy(*args, **kwargs):
+        seen.append(tuple(_blas_counts()))
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(model, "loss_and_grads", spy)
+    for n in (2, 1):
+        seen.clear()
+        train(model, x_tr[:40], y_tr[:40], epochs=1, batch_size=20, threads=n, eval_train=False)
+        assert set(seen) == {(n,) * len(before)}
+        assert _blas_counts() == before
+
+
 # ------------------------------------------------------------------ train
 def test_one_plain_gradient_descent_step_is_the_paper_update(small):
     """With one full batch, no shift and a constant rate, train() is K := K - lr grad."""
@@ -164,13 +263,82 @@ def test_one_plain_gradient_descent_step_is_the_paper_update(small):
     before = {k: v.copy() for k, v in model.params.items()}
     arrays = {k: v for k, v in model.params.items()}
     _, grads = model.loss_and_grads(prepare_images(x_tr), y_tr)
-    history = train(model, x_tr, y_tr, epochs=1, batch_size=len(x_tr), lr=0.3, max_shift=0,
-                    lr_schedule="constant", eval_train=False)
+    history = train(
+        model,
+        x_tr,
+        y_tr,
+        epochs=1,
+        batch_size=len(x_tr),
+        lr=0.3,
+        max_shift=0,
+        lr_schedule="constant",
+        eval_train=False,
+    )
     for key in before:
-        assert model.params[key] is arrays[key]          # updated in place
-        np.testing.assert_allclose(model.params[key], before[key] - 0.3 * grads[key],
-                                   rtol=1e-12, atol=1e-14)
+        assert model.params[key] is arrays[key]  # updated in place
+        np.testing.assert_allclose(
+            model.params[key], before[key] - 0.3 * grads[key], rtol=1e-12, atol=1e-14
+        )
     assert history["lr"] == [0.3]
+
+
+# Pinned from the training loop before it was split into validation, step and bookkeeping:
+# any change of the shuffling, the shifts, the rate schedule, the update or the history
+# fails here. Float64 and rtol 1e-9 leave room only for summation order in the engine.
+PINNED_RUNS = [
+    (
+        dict(),
+        {
+            "epoch": [1, 2, 3],
+            "train_loss": [3.0700492192650533, 2.946393044987582, 2.9211677425913565],
+            "train_acc": [0.3611111111111111, 0.4166666666666667, 0.4861111111111111],
+            "test_loss": [3.187195316124476, 3.122166090145845, 3.1070811087140013],
+            "test_acc": [0.175, 0.225, 0.225],
+            "batch_loss": [5.885661065124599, 3.1313611490771205, 3.004595573669061],
+            "lr": [0.04267766952966369, 0.01852952387243698, 0.000851854342773295],
+        },
+        (134.8391376222053, -3.58176613368184),
+    ),
+    (
+        dict(momentum=0.9, lr_schedule="step", fill="border_mean", eval_every=2),
+        {
+            "epoch": [2, 3],
+            "train_loss": [3.0368293914386277, 2.9996999334565695],
+            "train_acc": [0.2777777777777778, 0.125],
+            "test_loss": [3.1210562505824955, 3.0646082499584617],
+            "test_acc": [0.15, 0.125],
+            "batch_loss": [5.975462201508918, 3.104141579523736, 3.0452440671751613],
+            "lr": [0.05, 0.005000000000000001, 0.0005],
+        },
+        (668.9730264946069, 4.10977960012149),
+    ),
+]
+
+
+@pytest.mark.parametrize("kwargs, expected, weights", PINNED_RUNS)
+def test_train_history_is_pinned(signs, kwargs, expected, weights):
+    idx = np.concatenate([np.flatnonzero(signs.y_train == c)[:3] for c in range(24)])
+    model = ThreeLayerCNN(seed=5, dtype=np.float64)
+    history = train(
+        model,
+        signs.x_train[idx],
+        signs.y_train[idx],
+        signs.x_test[:40],
+        signs.y_test[:40],
+        epochs=3,
+        batch_size=20,
+        lr=0.05,
+        max_shift=2,
+        seed=7,
+        **kwargs,
+    )
+    assert list(history) == [*expected, "time"]
+    assert len(history["time"]) == 3 and history["time"] == sorted(history["time"])
+    for key, values in expected.items():
+        np.testing.assert_allclose(history[key], values, rtol=1e-9, atol=0, err_msg=key)
+    np.testing.assert_allclose(
+        [np.abs(model.params["W3"]).sum(), model.params["K1"].sum()], weights, rtol=1e-9
+    )
 
 
 def test_train_reduces_the_loss_and_is_reproducible(small):
@@ -179,8 +347,19 @@ def test_train_reduces_the_loss_and_is_reproducible(small):
     for _ in range(2):
         model = ThreeLayerCNN(seed=0, dtype=np.float32)
         records = []
-        history = train(model, x_tr, y_tr, x_te, y_te, epochs=2, batch_size=32, lr=0.1,
-                        max_shift=2, seed=4, callback=records.append)
+        history = train(
+            model,
+            x_tr,
+            y_tr,
+            x_te,
+            y_te,
+            epochs=2,
+            batch_size=32,
+            lr=0.1,
+            max_shift=2,
+            seed=4,
+            callback=records.append,
+        )
         runs.append((history, model))
     history, model = runs[0]
     assert history["epoch"] == [1, 2]
@@ -197,9 +376,19 @@ def test_train_reduces_the_loss_and_is_reproducible(small):
 def test_train_with_momentum_and_callback_stop(small):
     x_tr, y_tr, _, _ = small
     model = ThreeLayerCNN(seed=0, dtype=np.float32)
-    history = train(model, x_tr, y_tr, epochs=3, batch_size=48, lr=0.05, momentum=0.9,
-                    lr_schedule="step", eval_train=False, callback=lambda r: False)
-    assert len(history["batch_loss"]) == 1            # the callback stopped after epoch 1
+    history = train(
+        model,
+        x_tr,
+        y_tr,
+        epochs=3,
+        batch_size=48,
+        lr=0.05,
+        momentum=0.9,
+        lr_schedule="step",
+        eval_train=False,
+        callback=lambda r: False,
+    )
+    assert len(history["batch_loss"]) == 1  # the callback stopped after epoch 1
     assert "test_acc" not in history and "train_acc" not in history
 
 
@@ -217,31 +406,41 @@ def test_eval_every_evaluates_less_and_trains_the_same(small):
 
 def test_train_prints_progress(small, capsys):
     x_tr, y_tr, x_te, y_te = small
-    train(ThreeLayerCNN(dtype=np.float32), x_tr[:64], y_tr[:64], x_te[:32], y_te[:32],
-          epochs=1, verbose=True)
+    train(
+        ThreeLayerCNN(dtype=np.float32),
+        x_tr[:64],
+        y_tr[:64],
+        x_te[:32],
+        y_te[:32],
+        epochs=1,
+        verbose=True,
+    )
     line = capsys.readouterr().out
     for word in ("epoch 1/1", "batch loss", "train loss", "test loss", "acc", "elapsed", "ETA"):
         assert word in line
 
 
-@pytest.mark.parametrize("kwargs, exc, word", [
-    (dict(epochs=0), ValueError, "epochs"),
-    (dict(epochs=2.5), TypeError, "epochs"),
-    (dict(batch_size=0), ValueError, "batch_size"),
-    (dict(lr=-1.0), ValueError, "lr"),
-    (dict(lr=0.0), ValueError, "lr"),
-    (dict(lr=float("nan")), ValueError, "lr"),
-    (dict(lr="0.1"), TypeError, "lr"),
-    (dict(momentum=1.0), ValueError, "momentum"),
-    (dict(momentum=-0.1), ValueError, "momentum"),
-    (dict(max_shift=-1), ValueError, "max_shift"),
-    (dict(max_shift=30), ValueError, "max_shift"),
-    (dict(fill="mirror"), ValueError, "fill"),
-    (dict(lr_schedule="warm"), ValueError, "lr_schedule"),
-    (dict(seed=None), TypeError, "seed"),
-    (dict(eval_every=0), ValueError, "eval_every"),
-    (dict(callback=3), TypeError, "callback"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, word",
+    [
+        (dict(epochs=0), ValueError, "epochs"),
+        (dict(epochs=2.5), TypeError, "epochs"),
+        (dict(batch_size=0), ValueError, "batch_size"),
+        (dict(lr=-1.0), ValueError, "lr"),
+        (dict(lr=0.0), ValueError, "lr"),
+        (dict(lr=float("nan")), ValueError, "lr"),
+        (dict(lr="0.1"), TypeError, "lr"),
+        (dict(momentum=1.0), ValueError, "momentum"),
+        (dict(momentum=-0.1), ValueError, "momentum"),
+        (dict(max_shift=-1), ValueError, "max_shift"),
+        (dict(max_shift=30), ValueError, "max_shift"),
+        (dict(fill="mirror"), ValueError, "fill"),
+        (dict(lr_schedule="warm"), ValueError, "lr_schedule"),
+        (dict(seed=None), TypeError, "seed"),
+        (dict(eval_every=0), ValueError, "eval_every"),
+        (dict(callback=3), TypeError, "callback"),
+    ],
+)
 def test_train_rejects_bad_arguments(small, kwargs, exc, word):
     x_tr, y_tr, _, _ = small
     with pytest.raises(exc, match=word):
@@ -273,17 +472,31 @@ def test_saved_model_predicts_exactly_as_trained(small, tmp_path):
     model.save(tmp_path / "m.npz")
     loaded = ThreeLayerCNN.load(tmp_path / "m.npz")
     assert loaded.dtype == np.float32 and loaded.pool == "avg"
-    np.testing.assert_array_equal(loaded.predict(prepare_images(x_te)),
-                                  model.predict(prepare_images(x_te)))
-    np.testing.assert_array_equal(loaded.predict_proba(prepare_images(x_te)),
-                                  model.predict_proba(prepare_images(x_te)))
+    np.testing.assert_array_equal(
+        loaded.predict(prepare_images(x_te)), model.predict(prepare_images(x_te))
+    )
+    np.testing.assert_array_equal(
+        loaded.predict_proba(prepare_images(x_te)), model.predict_proba(prepare_images(x_te))
+    )
 
 
 # ------------------------------------------------------------------ the command line
 def test_cli_trains_saves_and_verifies(tmp_path, capsys):
     out = tmp_path / "cli_model.npz"
-    status = train_cli.main(["--epochs", "1", "--train-limit", "96", "--test-limit", "64",
-                             "--batch-size", "32", "--out", str(out)])
+    status = train_cli.main(
+        [
+            "--epochs",
+            "1",
+            "--train-limit",
+            "96",
+            "--test-limit",
+            "64",
+            "--batch-size",
+            "32",
+            "--out",
+            str(out),
+        ]
+    )
     text = capsys.readouterr().out
     assert status == 0
     assert out.is_file()
@@ -294,28 +507,44 @@ def test_cli_trains_saves_and_verifies(tmp_path, capsys):
 
 
 def test_cli_adds_the_npz_suffix(tmp_path, capsys):
-    status = train_cli.main(["--epochs", "1", "--train-limit", "32", "--test-limit", "16",
-                             "--dtype", "float64", "--pool", "avg", "--out",
-                             str(tmp_path / "plain")])
+    status = train_cli.main(
+        [
+            "--epochs",
+            "1",
+            "--train-limit",
+            "32",
+            "--test-limit",
+            "16",
+            "--dtype",
+            "float64",
+            "--pool",
+            "avg",
+            "--out",
+            str(tmp_path / "plain"),
+        ]
+    )
     assert status == 0
     assert (tmp_path / "plain.npz").is_file()
     assert ThreeLayerCNN.load(tmp_path / "plain.npz").pool == "avg"
     capsys.readouterr()
 
 
-@pytest.mark.parametrize("argv, word", [
-    (["--epochs", "0"], "--epochs"),
-    (["--epochs", "two"], "--epochs"),
-    (["--lr", "-1"], "--lr"),
-    (["--lr", "inf"], "--lr"),
-    (["--batch-size", "0"], "--batch-size"),
-    (["--momentum", "1"], "--momentum"),
-    (["--pool", "min"], "--pool"),
-    (["--dtype", "float16"], "--dtype"),
-    (["--shift", "-2"], "--shift"),
-    (["--shift", "28"], "--shift"),
-    (["--out", "/nonexistent-folder/x.npz"], "--out"),
-])
+@pytest.mark.parametrize(
+    "argv, word",
+    [
+        (["--epochs", "0"], "--epochs"),
+        (["--epochs", "two"], "--epochs"),
+        (["--lr", "-1"], "--lr"),
+        (["--lr", "inf"], "--lr"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--momentum", "1"], "--momentum"),
+        (["--pool", "min"], "--pool"),
+        (["--dtype", "float16"], "--dtype"),
+        (["--shift", "-2"], "--shift"),
+        (["--shift", "28"], "--shift"),
+        (["--out", "/nonexistent-folder/x.npz"], "--out"),
+    ],
+)
 def test_cli_bad_options_are_argparse_errors(argv, word, capsys):
     with pytest.raises(SystemExit) as info:
         train_cli.main(argv)
@@ -327,38 +556,31 @@ def test_cli_bad_options_are_argparse_errors(argv, word, capsys):
 def test_cli_runs_as_a_module(tmp_path):
     out = tmp_path / "m.npz"
     result = subprocess.run(
-        [sys.executable, "-m", "cnn_helpers.train", "--epochs", "1", "--train-limit", "48",
-         "--test-limit", "48", "--out", str(out)],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "cnn_helpers.train",
+            "--epochs",
+            "1",
+            "--train-limit",
+            "48",
+            "--test-limit",
+            "48",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "predictions identical to the trained model: True" in result.stdout
-    bad = subprocess.run([sys.executable, "-m", "cnn_helpers.train", "--lr", "-1"],
-                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    bad = subprocess.run(
+        [sys.executable, "-m", "cnn_helpers.train", "--lr", "-1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert bad.returncode == 2 and "argument --lr" in bad.stderr
-
-
-# ------------------------------------------------------------------ benchmark helpers
-@pytest.mark.parametrize("side", [8, 12])
-def test_explicit_jacobian_entry_count_matches_the_matrices(side):
-    model = ThreeLayerCNN(input_shape=(1, side, side))
-    counts = benchmark.explicit_jacobian_entries(model)
-    K1, K2 = model.params["K1"], model.params["K2"]
-    l1, l2 = model.layers
-    conv_input = (K1.shape[0] * K1.shape[1] * conv_jacobian_input(K1[0, 0], l1.in_hw, 1).size
-                  + K2.shape[0] * K2.shape[1] * conv_jacobian_input(K2[0, 0], l2.in_hw, 1).size)
-    assert counts["conv_input"] == conv_input
-    assert conv_jacobian_input(K1[0, 0], (side, side), 1).size == side ** 4
-
-
-def test_benchmark_main_runs_quickly(capsys):
-    assert benchmark.main(["--repeats", "1", "--batch-size", "8", "--no-torch",
-                           "--sides", "8"]) == 0
-    text = capsys.readouterr().out
-    assert "cnn_helpers float32" in text and "cnn_helpers float64" in text
-    assert "PyTorch comparison skipped" in text
-    assert "jacobian ms" in text
-
-
-def test_benchmark_without_torch_skips_the_comparison(monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)      # "import torch" raises ImportError
-    assert benchmark.make_torch_step(np.zeros((2, 1, 28, 28)), np.zeros(2, int)) is None
