@@ -31,7 +31,8 @@ from contextlib import contextmanager, nullcontext
 import numpy as np
 
 from ._threads import blas_threads
-from .conv import conv_backward, conv_forward, conv_jacobian_input, conv_jacobian_kernel
+from .conv import conv_backward, conv_forward
+from .explicit import conv_backward_explicit, conv_forward_explicit, conv_input_jacobians
 from .gradcheck import relative_error
 from .model import ThreeLayerCNN
 from .timing import busy_core, peak_memory, time_call, time_interleaved
@@ -319,26 +320,25 @@ def jacobian_scaling(
 def explicit_conv_layer(A, K, b, dZ, pad=(1, 1), stride=(1, 1)):
     """A conv layer's forward and backward the paper's way (§3.1.5), one sample at a time.
 
-    Forward: ``vec(Z_j) = sum_i (d vec Z_j / d vec A_i) vec(A_i) + b_j``; backward:
-    ``dJ/dvec(K_ji) = dJ/dvec(Z_j) conv_jacobian_kernel(A_i)`` and
-    ``dJ/dvec(A_i) = sum_j dJ/dvec(Z_j) conv_jacobian_input(K_ji)``, every Jacobian an
-    explicit matrix. Returns (Z, dA, dK, db) with the shapes of the fast path.
+    The same explicit-Jacobian conv layer as ``ThreeLayerCNN(method="jacobian")``
+    (:mod:`cnn_helpers.explicit`): forward ``vec(Z_j) = sum_i (d vec Z_j / d vec A_i)
+    vec(A_i) + b_j``, backward through ``conv_jacobian_kernel`` and
+    ``conv_jacobian_input``, every Jacobian an explicit matrix. A (N, C, H, W), K
+    (F, C, kh, kw), b (F,), dZ (N, F, h_z, w_z); returns (Z, dA, dK, db) with the
+    shapes of the fast path.
     """
     N, C, H, W = A.shape
     F, _, kh, kw = K.shape
     hz, wz = dZ.shape[2:]
-    J_in = [[conv_jacobian_input(K[j, i], (H, W), pad, stride) for i in range(C)]
-            for j in range(F)]                                     # (hz wz, H W) each
+    J_in = conv_input_jacobians(K, (H, W), pad, stride)  # [j][i]: (hz wz, H W)
     Z, dA, dK = np.empty((N, F, hz, wz)), np.empty(A.shape), np.zeros(K.shape)
     for n in range(N):
-        vA, vG = vec(A[n]), vec(dZ[n])                              # (H W, C), (hz wz, F)
-        for j in range(F):
-            Z[n, j] = unvec(sum(J_in[j][i] @ vA[:, i] for i in range(C)) + b[j], (hz, wz))
-        for i in range(C):
-            rows = vG.T @ conv_jacobian_kernel(A[n, i], (kh, kw), pad, stride)  # (F, kh kw)
-            for j in range(F):
-                dK[j, i] += unvec(rows[j], (kh, kw))
-            dA[n, i] = unvec(sum(vG[:, j] @ J_in[j][i] for j in range(F)), (H, W))
+        vA = vec(A[n])  # (H W, C)
+        Z[n] = unvec(conv_forward_explicit(vA, J_in, b), (F, hz, wz))
+        rows = vec(dZ[n]).T  # (F, hz wz): row j = dJ/d vec(Z_j)
+        dJ_dvA, dK_n, _ = conv_backward_explicit(rows, vA, J_in, (H, W), (kh, kw), pad, stride)
+        dA[n] = unvec(dJ_dvA.T, (C, H, W))
+        dK += dK_n
     return Z, dA, dK, dZ.sum(axis=(0, 2, 3))
 
 
