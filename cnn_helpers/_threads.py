@@ -31,6 +31,7 @@ DEFAULT_THREADS = 1
 ENV_VAR = "CNN_HELPERS_BLAS_THREADS"
 
 _controller = None
+_active = []  # thread counts of the blas_threads blocks that are open, innermost last
 
 
 def _get_controller():
@@ -93,16 +94,25 @@ def blas_threads(threads=None):
     Notes
     -----
     On exit (also after an exception) every BLAS library gets back the thread count it
-    had before, so the caller's global state is unchanged. Blocks may be nested.
+    had before, so the caller's global state is unchanged. Blocks may be nested; a
+    nested ``blas_threads()`` (``threads=None``) keeps the count of the block around it,
+    so ``train(..., threads=2)`` is not reset by the model's own calls.
 
     Examples
     --------
     >>> with blas_threads(1):
     ...     pass
     """
+    if threads is None and _active:  # inside another block: keep its count
+        yield _active[-1]
+        return
     n = resolve_threads(threads)
-    with _get_controller().limit(limits=n, user_api="blas"):
-        yield n
+    _active.append(n)
+    try:
+        with _get_controller().limit(limits=n, user_api="blas"):
+            yield n
+    finally:
+        _active.pop()
 
 
 def blas_info() -> list[dict]:

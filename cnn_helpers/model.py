@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _engine
 from ._checks import as_array, as_int, as_pair, as_shape
+from ._threads import blas_threads
 from ._kernels import Workspace
 from .activations import ACTIVATIONS, softmax, softmax_jacobian
 from .conv import conv_forward, conv_output_shape
@@ -267,17 +268,19 @@ class ThreeLayerCNN:
             raise ValueError(f"method must be 'fast' or 'jacobian'; got {method!r}")
         X = self._check_X(X)
         y = check_labels(y, X.shape[0], self.n_classes)
-        if method == "fast":
+        with blas_threads():  # the package's BLAS thread count, see _threads.py
+            if method == "jacobian":
+                return self._loss_and_grads_jacobian(X, y)
             loss, grads = _engine.loss_and_grads(*self._engine_args(), X, y, self._workspace)
-            return loss, {key: grads[key] for key in PARAM_NAMES}
-        return self._loss_and_grads_jacobian(X, y)
+        return loss, {key: grads[key] for key in PARAM_NAMES}
 
     def predict_proba(self, X, batch_size: int = 1024) -> np.ndarray:
         """Class probabilities softmax(Z^[3]), shape (N, n_classes)."""
         X = self._check_X(X)
         batch_size = as_int("batch_size", batch_size, 1)
-        return np.concatenate([softmax(self.forward(X[k:k + batch_size]))
-                               for k in range(0, X.shape[0], batch_size)])
+        with blas_threads():
+            return np.concatenate([softmax(self.forward(X[k:k + batch_size]))
+                                   for k in range(0, X.shape[0], batch_size)])
 
     def predict(self, X, batch_size: int = 1024) -> np.ndarray:
         """Most probable class of each image, shape (N,)."""

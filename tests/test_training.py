@@ -208,6 +208,29 @@ def test_blas_threads_limits_inside_and_restores_after():
         assert got == DEFAULT_THREADS and _blas_counts() == [DEFAULT_THREADS] * len(before)
 
 
+def test_model_calls_use_the_default_and_keep_an_outer_count(monkeypatch):
+    """loss_and_grads/predict run inside blas_threads(); nested in blas_threads(2) (as
+    train(..., threads=2) does) they keep 2, and the caller's count is back afterwards."""
+    import cnn_helpers.model as model_module
+
+    before = _blas_counts()
+    model = ThreeLayerCNN(input_shape=(1, 8, 8), n_classes=3, channels=(2, 2))
+    X, y = np.zeros((2, 1, 8, 8)), np.array([0, 1])
+    seen = []
+    engine_step = model_module._engine.loss_and_grads
+
+    def spy(*args):
+        seen.append(_blas_counts()[0])
+        return engine_step(*args)
+
+    monkeypatch.setattr(model_module._engine, "loss_and_grads", spy)
+    model.loss_and_grads(X, y)
+    with blas_threads(2):
+        model.loss_and_grads(X, y)
+        assert _blas_counts()[0] == 2
+    assert seen == [DEFAULT_THREADS, 2] and _blas_counts() == before
+
+
 def test_blas_threads_environment_override(monkeypatch):
     monkeypatch.setenv(ENV_VAR, "2")
     assert resolve_threads() == 2 and resolve_threads(1) == 1
