@@ -21,8 +21,9 @@ def _describe(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def as_array(name: str, value, ndim: int | tuple[int, ...] | None = None,
-             dtype=None, finite: bool = True) -> np.ndarray:
+def as_array(
+    name: str, value, ndim: int | tuple[int, ...] | None = None, dtype=None, finite: bool = True
+) -> np.ndarray:
     """Convert ``value`` to a real floating-point array and validate it.
 
     Parameters
@@ -42,11 +43,13 @@ def as_array(name: str, value, ndim: int | tuple[int, ...] | None = None,
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array of real numbers; got {_describe(value)}")
     arr = np.asarray(value)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer)
-                                 or np.issubdtype(arr.dtype, np.floating)):
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
         raise TypeError(
             f"{name} must be an array of real numbers (integer or floating dtype); "
-            f"got dtype {arr.dtype}")
+            f"got dtype {arr.dtype}"
+        )
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     elif not np.issubdtype(arr.dtype, np.floating) or arr.dtype.itemsize > 8:
@@ -56,7 +59,8 @@ def as_array(name: str, value, ndim: int | tuple[int, ...] | None = None,
         if arr.ndim not in allowed:
             want = " or ".join(str(d) for d in allowed)
             raise ValueError(
-                f"{name} must have {want} dimensions; got shape {arr.shape} ({arr.ndim}-D)")
+                f"{name} must have {want} dimensions; got shape {arr.shape} ({arr.ndim}-D)"
+            )
     if finite and not np.isfinite(arr).all():
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s); expected finite numbers")
@@ -70,24 +74,30 @@ def as_int(name: str, value, minimum: int | None = None) -> int:
     ``minimum`` is a ``ValueError``.
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int; got {_describe(value)} "
-                        f"({type(value).__name__})")
+        raise TypeError(f"{name} must be an int; got {_describe(value)} ({type(value).__name__})")
     if minimum is not None and value < minimum:
         kind = {0: "non-negative", 1: "positive"}.get(minimum, f">= {minimum}")
         raise ValueError(f"{name} must be {kind} (>= {minimum}); got {value!r}")
     return int(value)
 
 
-def as_float(name: str, value, low: float | None = None, high: float | None = None,
-             low_inclusive: bool = False, high_inclusive: bool = False) -> float:
+def as_float(
+    name: str,
+    value,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = False,
+    high_inclusive: bool = False,
+) -> float:
     """Validate a finite real number, optionally inside (low, high) (inclusive on request).
 
     A wrong type (a string, a bool, None) is a ``TypeError``; NaN, infinity or a value
     out of range is a ``ValueError``.
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {_describe(value)} "
-                        f"({type(value).__name__})")
+        raise TypeError(
+            f"{name} must be a real number; got {_describe(value)} ({type(value).__name__})"
+        )
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite; got {value!r}")
@@ -118,7 +128,8 @@ def as_pair(name: str, value, minimum: int) -> tuple[int, int]:
         items = tuple(items)
     except TypeError:
         raise TypeError(
-            f"{name} must be an int or an (h, w) pair of ints; got {_describe(value)}") from None
+            f"{name} must be an int or an (h, w) pair of ints; got {_describe(value)}"
+        ) from None
     if len(items) != 2:
         raise ValueError(f"{name} must be an (h, w) pair; got {len(items)} values: {value!r}")
     out = []
@@ -126,7 +137,8 @@ def as_pair(name: str, value, minimum: int) -> tuple[int, int]:
         if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Integral):
             raise TypeError(
                 f"{name} must contain integers; got {value!r} (an entry of type "
-                f"{type(item).__name__})")
+                f"{type(item).__name__})"
+            )
         if item < minimum:
             kind = "positive" if minimum == 1 else "non-negative"
             raise ValueError(f"{name} must be {kind} (each entry >= {minimum}); got {value!r}")
@@ -144,13 +156,16 @@ def as_shape(name: str, value, length: int) -> tuple[int, ...]:
         items = tuple(value)
     except TypeError:
         raise TypeError(
-            f"{name} must be a tuple of {length} ints; got {_describe(value)}") from None
+            f"{name} must be a tuple of {length} ints; got {_describe(value)}"
+        ) from None
     if len(items) != length:
         raise ValueError(f"{name} must be a tuple of {length} positive ints; got {value!r}")
     for v in items:
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-            raise TypeError(f"{name} must be a tuple of {length} ints; got {value!r} "
-                            f"(an entry of type {type(v).__name__})")
+            raise TypeError(
+                f"{name} must be a tuple of {length} ints; got {value!r} "
+                f"(an entry of type {type(v).__name__})"
+            )
         if v < 1:
             raise ValueError(f"{name} must be a tuple of {length} positive ints; got {value!r}")
     return tuple(int(v) for v in items)

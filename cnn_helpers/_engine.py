@@ -112,7 +112,14 @@ def loss_and_grads(params, blocks, pool, activation, X, y, ws):
     dA = (params["W3"] @ dZ3).reshape(c2, wa, ha, N).transpose(0, 2, 1, 3)  # (C, H, W, N)
     for k in range(len(blocks), 0, -1):
         dA, grads[f"K{k}"], grads[f"b{k}"] = _block_backward(
-            dA, caches[k - 1], params[f"K{k}"], blocks[k - 1], pool, activation, ws, f"L{k}",
+            dA,
+            caches[k - 1],
+            params[f"K{k}"],
+            blocks[k - 1],
+            pool,
+            activation,
+            ws,
+            f"L{k}",
             input_grad=k > 1,
         )
     return loss, grads

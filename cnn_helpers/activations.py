@@ -20,10 +20,18 @@ from ._checks import as_array
 from .vec import vec_flat
 
 __all__ = [
-    "relu", "relu_grad", "relu_jacobian",
-    "sigmoid", "sigmoid_grad", "sigmoid_jacobian",
-    "tanh", "tanh_grad", "tanh_jacobian",
-    "softmax", "softmax_jacobian", "ACTIVATIONS",
+    "relu",
+    "relu_grad",
+    "relu_jacobian",
+    "sigmoid",
+    "sigmoid_grad",
+    "sigmoid_jacobian",
+    "tanh",
+    "tanh_grad",
+    "tanh_jacobian",
+    "softmax",
+    "softmax_jacobian",
+    "ACTIVATIONS",
 ]
 
 

@@ -25,8 +25,13 @@ from ._checks import as_array, as_pair, check_shape
 from .vec import vec
 
 __all__ = [
-    "conv_output_shape", "correlate2d", "conv_forward", "conv_backward",
-    "conv_jacobian_kernel", "conv_jacobian_input", "unit_matrices",
+    "conv_output_shape",
+    "correlate2d",
+    "conv_forward",
+    "conv_backward",
+    "conv_jacobian_kernel",
+    "conv_jacobian_input",
+    "unit_matrices",
 ]
 
 
@@ -63,8 +68,9 @@ def geometry(input_hw, kernel_hw, pad, stride, kernel_name="kernel_hw") -> Geome
     kernel_hw = as_pair(kernel_name, kernel_hw, 1)
     pad = as_pair("pad", pad, 0)
     stride = as_pair("stride", stride, 1)
-    return Geometry(kernel_hw, pad, stride,
-                    output_hw(input_hw, kernel_hw, pad, stride, kernel_name))
+    return Geometry(
+        kernel_hw, pad, stride, output_hw(input_hw, kernel_hw, pad, stride, kernel_name)
+    )
 
 
 def to_batch_last(A: np.ndarray) -> np.ndarray:
@@ -208,13 +214,13 @@ def conv_jacobian_input(beta, input_hw, pad=(0, 0), stride=(1, 1)) -> np.ndarray
     g = geometry(input_hw, beta.shape, pad, stride, "beta")
     (ha, wa), (ph, pw), (sh, sw), (hz, wz) = input_hw, g.pad, g.stride, g.out_hw
     p, q = np.meshgrid(np.arange(hz), np.arange(wz), indexing="ij")
-    row_of_z = (p + q * hz).ravel()                   # position of z_pq in vec(Z)
+    row_of_z = (p + q * hz).ravel()  # position of z_pq in vec(Z)
     J = np.zeros((hz * wz, ha * wa), dtype=beta.dtype)
     for u in range(beta.shape[0]):
         for v in range(beta.shape[1]):
-            r = (p * sh + u - ph).ravel()             # input entry seen through beta_uv
+            r = (p * sh + u - ph).ravel()  # input entry seen through beta_uv
             c = (q * sw + v - pw).ravel()
-            inside = (r >= 0) & (r < ha) & (c >= 0) & (c < wa)   # padding contributes 0
+            inside = (r >= 0) & (r < ha) & (c >= 0) & (c < wa)  # padding contributes 0
             J[row_of_z[inside], (r + c * ha)[inside]] = beta[u, v]
     return J
 
@@ -226,7 +232,8 @@ def _conv_arrays(A, K, pad, stride, *others):
     if A.shape[1] != K.shape[1]:
         raise ValueError(
             f"channel mismatch: A has {A.shape[1]} input channels (A.shape={A.shape}) but "
-            f"K expects {K.shape[1]} (K.shape={K.shape}, layout (C_out, C_in, kh, kw))")
+            f"K expects {K.shape[1]} (K.shape={K.shape}, layout (C_out, C_in, kh, kw))"
+        )
     g = geometry(A.shape[2:], K.shape[2:], pad, stride, "K")
     dtype = np.result_type(A, K, *others)
     return (g, *(x.astype(dtype, copy=False) for x in (A, K, *others)))

@@ -23,8 +23,11 @@ import numpy as np
 from ._checks import as_array, check_shape
 
 __all__ = [
-    "dense_forward", "dense_backward",
-    "dense_jacobian_input", "dense_jacobian_weight", "dense_jacobian_bias",
+    "dense_forward",
+    "dense_backward",
+    "dense_jacobian_input",
+    "dense_jacobian_weight",
+    "dense_jacobian_bias",
 ]
 
 
@@ -39,8 +42,10 @@ def _check_weights(W, b=None):
 def _check_input(B, W):
     B = as_array("B", B, ndim=2)
     if B.shape[1] != W.shape[0]:
-        raise ValueError(f"B has {B.shape[1]} features per sample (B.shape={B.shape}) but W "
-                         f"expects {W.shape[0]} (W.shape={W.shape}, layout (n_in, n_out))")
+        raise ValueError(
+            f"B has {B.shape[1]} features per sample (B.shape={B.shape}) but W "
+            f"expects {W.shape[0]} (W.shape={W.shape}, layout (n_in, n_out))"
+        )
     return B
 
 

@@ -18,8 +18,11 @@ from .pool import avg_pool_jacobian, max_pool_forward, max_pool_mask
 from .vec import unvec
 
 __all__ = [
-    "conv_input_jacobians", "conv_forward_explicit", "conv_backward_explicit",
-    "block_forward_explicit", "block_backward_explicit",
+    "conv_input_jacobians",
+    "conv_forward_explicit",
+    "conv_backward_explicit",
+    "block_forward_explicit",
+    "block_backward_explicit",
 ]
 
 
@@ -29,8 +32,10 @@ def conv_input_jacobians(K, input_hw, pad, stride):
     ``K`` is (c_out, c_in, h_k, w_k); entry [j][i] is (h_z w_z, h_a w_a). They depend
     on the kernels only, so one set serves every sample of a batch.
     """
-    return [[conv_jacobian_input(K[j, i], input_hw, pad, stride) for i in range(K.shape[1])]
-            for j in range(K.shape[0])]
+    return [
+        [conv_jacobian_input(K[j, i], input_hw, pad, stride) for i in range(K.shape[1])]
+        for j in range(K.shape[0])
+    ]
 
 
 def conv_forward_explicit(vA, J_in, b):
@@ -39,12 +44,13 @@ def conv_forward_explicit(vA, J_in, b):
     Convolution is linear in its input, so the forward pass is the Jacobians applied
     to the input. Returns vZ of shape (h_z w_z, c_out).
     """
-    return np.stack([sum(J_ji @ vA[:, i] for i, J_ji in enumerate(J_j)) + b[j]
-                     for j, J_j in enumerate(J_in)], axis=1)
+    return np.stack(
+        [sum(J_ji @ vA[:, i] for i, J_ji in enumerate(J_j)) + b[j] for j, J_j in enumerate(J_in)],
+        axis=1,
+    )
 
 
-def conv_backward_explicit(dJ_dvZ, vA, J_in, input_hw, kernel_hw, pad, stride,
-                           input_grad=True):
+def conv_backward_explicit(dJ_dvZ, vA, J_in, input_hw, kernel_hw, pad, stride, input_grad=True):
     """§3.1.5 for one sample: rows dJ/d vec(Z_j) -> gradients of K, b and the input.
 
     Parameters
@@ -105,7 +111,9 @@ def block_backward_explicit(dJ_dvA, vZ, masks, vA_prev, block, f_jacobian, J_in,
     # §3.1.3 pooling, per channel: dJ/dvI_j = dJ/dvA_j  d vA_j/d vI_j   (1 x h_z w_z)
     dJ_dvI = np.stack([dJ_dvA[j] @ masks[j] for j in range(block.c_out)])
     # §3.1.4 activation, per channel: dJ/dvZ_j = dJ/dvI_j  diag(f'(vZ_j))
-    dJ_dvZ = np.stack([dJ_dvI[j] @ f_jacobian(unvec(vZ[:, j], block.z_hw))
-                       for j in range(block.c_out)])
-    return conv_backward_explicit(dJ_dvZ, vA_prev, J_in, block.in_hw, block.kernel_hw,
-                                  block.pad, block.stride, input_grad)
+    dJ_dvZ = np.stack(
+        [dJ_dvI[j] @ f_jacobian(unvec(vZ[:, j], block.z_hw)) for j in range(block.c_out)]
+    )
+    return conv_backward_explicit(
+        dJ_dvZ, vA_prev, J_in, block.in_hw, block.kernel_hw, block.pad, block.stride, input_grad
+    )

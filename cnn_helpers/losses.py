@@ -21,8 +21,10 @@ def check_labels(y, n_samples: int, n_classes: int) -> np.ndarray:
     if y.shape[0] != n_samples:
         raise ValueError(f"y must have one label per sample ({n_samples}); got {y.shape[0]}")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(f"y must hold class indices in 0..{n_classes - 1}; "
-                         f"got values from {y.min()} to {y.max()}")
+        raise ValueError(
+            f"y must hold class indices in 0..{n_classes - 1}; "
+            f"got values from {y.min()} to {y.max()}"
+        )
     return y
 
 

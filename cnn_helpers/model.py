@@ -38,8 +38,10 @@ ConvBlock = _engine.ConvBlock
 def _pairs(name, value, n, minimum):
     """A per-layer sequence of n (h, w) pairs; an int or a single pair is repeated."""
     if isinstance(value, (int, np.integer)) or (
-            isinstance(value, (tuple, list)) and len(value) == 2
-            and all(isinstance(v, (int, np.integer)) for v in value)):
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, (int, np.integer)) for v in value)
+    ):
         return (as_pair(name, value, minimum),) * n
     if not isinstance(value, (tuple, list)) or len(value) != n:
         raise ValueError(f"{name} must give one (h, w) pair per conv layer ({n}); got {value!r}")
@@ -62,10 +64,22 @@ def _blocks(input_shape, channels, kernels, pads, strides, windows, ppads, pstri
             z_hw = conv_output_shape(hw, kernels[k], pads[k], strides[k])
             a_hw = conv_output_shape(z_hw, windows[k], ppads[k], pstrides[k])
         except ValueError as exc:
-            raise ValueError(f"layer {k + 1} does not fit its input of size {hw}: "
-                             f"{exc}") from None
-        blocks.append(ConvBlock(c_in, channels[k], hw, kernels[k], pads[k], strides[k],
-                                z_hw, windows[k], ppads[k], pstrides[k], a_hw))
+            raise ValueError(f"layer {k + 1} does not fit its input of size {hw}: {exc}") from None
+        blocks.append(
+            ConvBlock(
+                c_in,
+                channels[k],
+                hw,
+                kernels[k],
+                pads[k],
+                strides[k],
+                z_hw,
+                windows[k],
+                ppads[k],
+                pstrides[k],
+                a_hw,
+            )
+        )
         c_in, hw = channels[k], a_hw
     return tuple(blocks)
 
@@ -100,11 +114,22 @@ class ThreeLayerCNN:
     n_flat : int, length of the flattened B^[2]
     """
 
-    def __init__(self, input_shape=(1, 28, 28), n_classes=24, channels=(8, 16),
-                 kernel_sizes=((3, 3), (3, 3)), conv_pads=((1, 1), (1, 1)),
-                 conv_strides=((1, 1), (1, 1)), pool="max", pool_windows=((2, 2), (2, 2)),
-                 pool_pads=((0, 0), (0, 0)), pool_strides=None, activation="relu", seed=0,
-                 dtype=np.float64):
+    def __init__(
+        self,
+        input_shape=(1, 28, 28),
+        n_classes=24,
+        channels=(8, 16),
+        kernel_sizes=((3, 3), (3, 3)),
+        conv_pads=((1, 1), (1, 1)),
+        conv_strides=((1, 1), (1, 1)),
+        pool="max",
+        pool_windows=((2, 2), (2, 2)),
+        pool_pads=((0, 0), (0, 0)),
+        pool_strides=None,
+        activation="relu",
+        seed=0,
+        dtype=np.float64,
+    ):
         self.input_shape = as_shape("input_shape", input_shape, 3)
         self.n_classes = as_int("n_classes", n_classes, 2)
         self.pool = _choice("pool", pool, ("max", "avg"))
@@ -114,16 +139,22 @@ class ThreeLayerCNN:
         self.dtype = np.dtype(dtype)
         self.seed = as_int("seed", seed)
         windows = _pairs("pool_windows", pool_windows, 2, 1)
-        if pool_strides is None or (isinstance(pool_strides, (tuple, list))
-                                    and all(s is None for s in pool_strides)):
+        if pool_strides is None or (
+            isinstance(pool_strides, (tuple, list)) and all(s is None for s in pool_strides)
+        ):
             pstrides = windows
         else:
             pstrides = _pairs("pool_strides", pool_strides, 2, 1)
         self.layers = _blocks(
-            self.input_shape, as_pair("channels", channels, 1),
-            _pairs("kernel_sizes", kernel_sizes, 2, 1), _pairs("conv_pads", conv_pads, 2, 0),
-            _pairs("conv_strides", conv_strides, 2, 1), windows,
-            _pairs("pool_pads", pool_pads, 2, 0), pstrides)
+            self.input_shape,
+            as_pair("channels", channels, 1),
+            _pairs("kernel_sizes", kernel_sizes, 2, 1),
+            _pairs("conv_pads", conv_pads, 2, 0),
+            _pairs("conv_strides", conv_strides, 2, 1),
+            windows,
+            _pairs("pool_pads", pool_pads, 2, 0),
+            pstrides,
+        )
         last = self.layers[-1]
         self.n_flat = last.c_out * last.a_hw[0] * last.a_hw[1]
         self._f, _, self._fjac = ACTIVATIONS[activation]
@@ -142,7 +173,8 @@ class ThreeLayerCNN:
             params[f"b{k}"] = np.zeros(block.c_out)
         # a small output layer keeps the initial softmax near uniform: J ~ ln(n_classes)
         params["W3"] = rng.standard_normal((self.n_flat, self.n_classes)) * np.sqrt(
-            0.02 / self.n_flat)
+            0.02 / self.n_flat
+        )
         params["b3"] = np.zeros(self.n_classes)
         return {key: params[key].astype(self.dtype) for key in PARAM_NAMES}
 
@@ -150,15 +182,20 @@ class ThreeLayerCNN:
     def config(self) -> dict:
         """Constructor keywords that rebuild this architecture (used by save)."""
         return dict(
-            input_shape=list(self.input_shape), n_classes=self.n_classes,
+            input_shape=list(self.input_shape),
+            n_classes=self.n_classes,
             channels=[layer.c_out for layer in self.layers],
             kernel_sizes=[list(layer.kernel_hw) for layer in self.layers],
             conv_pads=[list(layer.pad) for layer in self.layers],
             conv_strides=[list(layer.stride) for layer in self.layers],
-            pool=self.pool, pool_windows=[list(layer.window) for layer in self.layers],
+            pool=self.pool,
+            pool_windows=[list(layer.window) for layer in self.layers],
             pool_pads=[list(layer.pool_pad) for layer in self.layers],
             pool_strides=[list(layer.pool_stride) for layer in self.layers],
-            activation=self.activation, seed=self.seed, dtype=self.dtype.name)
+            activation=self.activation,
+            seed=self.seed,
+            dtype=self.dtype.name,
+        )
 
     def n_params(self) -> int:
         """Total number of trainable numbers."""
@@ -167,8 +204,9 @@ class ThreeLayerCNN:
     def _check_X(self, X) -> np.ndarray:
         X = as_array("X", X, ndim=4)
         if X.shape[1:] != self.input_shape:
-            raise ValueError(f"X must have shape (N, {', '.join(map(str, self.input_shape))}); "
-                             f"got {X.shape}")
+            raise ValueError(
+                f"X must have shape (N, {', '.join(map(str, self.input_shape))}); got {X.shape}"
+            )
         if X.shape[0] == 0:
             raise ValueError("X must hold at least one image; got an empty batch")
         return X.astype(self.dtype, copy=False)
@@ -207,8 +245,10 @@ class ThreeLayerCNN:
     def _loss_and_grads_jacobian(self, X, y):
         p = {key: value.astype(np.float64) for key, value in self.params.items()}
         # conv input Jacobians depend on the kernels only: one set for every sample
-        J_in = {k: conv_input_jacobians(p[f"K{k}"], block.in_hw, block.pad, block.stride)
-                for k, block in enumerate(self.layers, start=1)}
+        J_in = {
+            k: conv_input_jacobians(p[f"K{k}"], block.in_hw, block.pad, block.stride)
+            for k, block in enumerate(self.layers, start=1)
+        }
         grads = {key: np.zeros(value.shape) for key, value in p.items()}
         loss = 0.0
         for x, label in zip(X.astype(np.float64), y):
@@ -217,16 +257,17 @@ class ThreeLayerCNN:
             for key, value in sample_grads.items():
                 grads[key] += value
         n = X.shape[0]
-        return float(loss / n), {key: (grads[key] / n).astype(self.dtype)
-                                 for key in PARAM_NAMES}
+        return float(loss / n), {key: (grads[key] / n).astype(self.dtype) for key in PARAM_NAMES}
 
     def _sample_jacobian(self, vA0, label, p, J_in):
         """§2 and §3.1.1 - §3.1.6 for one sample, every layer an explicit matrix."""
         L1, L2 = self.layers
-        vZ1, vA1, masks1 = block_forward_explicit(vA0, p["K1"], p["b1"], L1, self.pool,
-                                                  self._f, J_in[1])
-        vZ2, vA2, masks2 = block_forward_explicit(vA1, p["K2"], p["b2"], L2, self.pool,
-                                                  self._f, J_in[2])
+        vZ1, vA1, masks1 = block_forward_explicit(
+            vA0, p["K1"], p["b1"], L1, self.pool, self._f, J_in[1]
+        )
+        vZ2, vA2, masks2 = block_forward_explicit(
+            vA1, p["K2"], p["b2"], L2, self.pool, self._f, J_in[2]
+        )
         B2 = vec(vA2)  # §3.1.2: [vec(A2_1); ...; vec(A2_c)]
         z3 = p["W3"].T @ B2 + p["b3"]  # (n,)
         a3 = softmax(z3)
@@ -238,14 +279,18 @@ class ThreeLayerCNN:
             # a_y underflowed to 0: the two factors are -1/a_y = -inf and a row of
             # zeros; their product is the finite (a - e_y)^T derived in §3.1.1
             dJ_dZ3 = (a3 - np.eye(a3.size)[label])[None, :]
-        grads = {"W3": (dJ_dZ3.T @ B2[None, :]).T,  # Jacobian (n x n_flat), transposed
-                 "b3": dJ_dZ3[0]}
+        grads = {
+            "W3": (dJ_dZ3.T @ B2[None, :]).T,  # Jacobian (n x n_flat), transposed
+            "b3": dJ_dZ3[0],
+        }
         # §3.1.2: dJ/dB2 = dJ/dZ3 W3^T, one row per channel: dJ/dvA2 is (c2, h_a w_a)
         dJ_dvA2 = (dJ_dZ3 @ p["W3"].T).reshape(L2.c_out, -1)
         dJ_dvA1, grads["K2"], grads["b2"] = block_backward_explicit(
-            dJ_dvA2, vZ2, masks2, vA1, L2, self._fjac, J_in[2], input_grad=True)
+            dJ_dvA2, vZ2, masks2, vA1, L2, self._fjac, J_in[2], input_grad=True
+        )
         _, grads["K1"], grads["b1"] = block_backward_explicit(
-            dJ_dvA1, vZ1, masks1, vA0, L1, self._fjac, J_in[1], input_grad=False)
+            dJ_dvA1, vZ1, masks1, vA0, L1, self._fjac, J_in[1], input_grad=False
+        )
         return loss, grads
 
     # ------------------------------------------------------------ public API
@@ -279,8 +324,12 @@ class ThreeLayerCNN:
         X = self._check_X(X)
         batch_size = as_int("batch_size", batch_size, 1)
         with blas_threads():
-            return np.concatenate([softmax(self.forward(X[k:k + batch_size]))
-                                   for k in range(0, X.shape[0], batch_size)])
+            return np.concatenate(
+                [
+                    softmax(self.forward(X[k : k + batch_size]))
+                    for k in range(0, X.shape[0], batch_size)
+                ]
+            )
 
     def predict(self, X, batch_size: int = 1024) -> np.ndarray:
         """Most probable class of each image, shape (N,)."""
@@ -306,16 +355,21 @@ class ThreeLayerCNN:
                 config = json.loads(str(npz["config"]))
                 arrays = {key: npz[key] for key in PARAM_NAMES}
         except FileNotFoundError:
-            raise FileNotFoundError(f"model file not found: {path} (write one with "
-                                    f"ThreeLayerCNN.save or python -m cnn_helpers.train)") from None
+            raise FileNotFoundError(
+                f"model file not found: {path} (write one with "
+                f"ThreeLayerCNN.save or python -m cnn_helpers.train)"
+            ) from None
         except (KeyError, ValueError, OSError) as exc:
-            raise ValueError(f"{path} is not a ThreeLayerCNN file written by save(): "
-                             f"{type(exc).__name__}: {exc}") from exc
+            raise ValueError(
+                f"{path} is not a ThreeLayerCNN file written by save(): {type(exc).__name__}: {exc}"
+            ) from exc
         config["dtype"] = np.dtype(config["dtype"])
         model = cls(**config)
         for key in PARAM_NAMES:
             if arrays[key].shape != model.params[key].shape:
-                raise ValueError(f"{path}: parameter {key} has shape {arrays[key].shape}; "
-                                 f"the saved architecture expects {model.params[key].shape}")
+                raise ValueError(
+                    f"{path}: parameter {key} has shape {arrays[key].shape}; "
+                    f"the saved architecture expects {model.params[key].shape}"
+                )
             model.params[key][...] = arrays[key]
         return model

@@ -9,8 +9,15 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["plot_jacobian", "plot_jacobians", "show_images", "plot_curves",
-           "plot_confusion", "plot_filters", "plot_feature_maps"]
+__all__ = [
+    "plot_jacobian",
+    "plot_jacobians",
+    "show_images",
+    "plot_curves",
+    "plot_confusion",
+    "plot_filters",
+    "plot_feature_maps",
+]
 
 
 def _new_axes(ax, figsize):
@@ -27,9 +34,18 @@ def _integer_ticks(ax, m, n, max_ticks=12):
         axis.set_ticks(np.arange(0, size, step))
 
 
-def plot_jacobian(J, ax=None, title=None, xlabel="column (input entry, vec order)",
-                  ylabel="row (output entry, vec order)", annotate=False, figsize=(5, 4),
-                  vmax=None, colorbar=True, signed=None):
+def plot_jacobian(
+    J,
+    ax=None,
+    title=None,
+    xlabel="column (input entry, vec order)",
+    ylabel="row (output entry, vec order)",
+    annotate=False,
+    figsize=(5, 4),
+    vmax=None,
+    colorbar=True,
+    signed=None,
+):
     """Heatmap of a Jacobian matrix with integer ticks and a colorbar.
 
     A non-negative matrix (a mask, an average-pooling matrix) is drawn with a
@@ -62,8 +78,7 @@ def plot_jacobian(J, ax=None, title=None, xlabel="column (input entry, vec order
     vmax = float(vmax if vmax is not None else np.abs(J).max()) or 1.0
     signed = bool((J < 0).any()) if signed is None else signed
     cmap, vmin = ("RdBu_r", -vmax) if signed else ("Blues", 0.0)
-    im = ax.imshow(J, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
-                   aspect="auto")
+    im = ax.imshow(J, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest", aspect="auto")
     m, n = J.shape
     if max(m, n) <= 40:  # thin grid lines between cells
         ax.hlines(np.arange(-0.5, m, 1), -0.5, n - 0.5, color="0.85", linewidth=0.5)
@@ -72,8 +87,15 @@ def plot_jacobian(J, ax=None, title=None, xlabel="column (input entry, vec order
         for (r, c), value in np.ndenumerate(J):
             if value != 0:
                 dark = abs(value) > 0.6 * vmax
-                ax.text(c, r, f"{value:.2g}", ha="center", va="center", fontsize=8,
-                        color="white" if dark else "black")
+                ax.text(
+                    c,
+                    r,
+                    f"{value:.2g}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else "black",
+                )
     _integer_ticks(ax, m, n)
     ax.set_title(title or f"{m} x {n} Jacobian, {np.count_nonzero(J)} nonzeros")
     ax.set_xlabel(xlabel)
@@ -83,19 +105,27 @@ def plot_jacobian(J, ax=None, title=None, xlabel="column (input entry, vec order
     return fig
 
 
-def plot_jacobians(mats, titles, ncols=3, size=3.2, suptitle=None,
-                   xlabel="column", ylabel="row"):
+def plot_jacobians(mats, titles, ncols=3, size=3.2, suptitle=None, xlabel="column", ylabel="row"):
     """Several Jacobian heatmaps side by side on ONE colour scale, with one colorbar."""
     n = len(mats)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 1, size * nrows),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols + 1, size * nrows), squeeze=False, layout="constrained"
+    )
     mats = [np.asarray(J, dtype=float) for J in mats]
     vmax = max(float(np.abs(J).max()) for J in mats) or 1.0
     signed = any(bool((J < 0).any()) for J in mats)  # one colormap for every panel
     for ax, J, title in zip(axes.flat, mats, titles):
-        plot_jacobian(J, ax=ax, title=title, xlabel=xlabel, ylabel=ylabel, vmax=vmax,
-                      colorbar=False, signed=signed)
+        plot_jacobian(
+            J,
+            ax=ax,
+            title=title,
+            xlabel=xlabel,
+            ylabel=ylabel,
+            vmax=vmax,
+            colorbar=False,
+            signed=signed,
+        )
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.colorbar(axes.flat[0].images[0], ax=axes, shrink=0.8)
@@ -109,8 +139,9 @@ def show_images(images, titles=None, ncols=8, size=1.2, cmap="gray", suptitle=No
     images = np.asarray(images)
     n = images.shape[0]
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows + 0.3), squeeze=False
+    )
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < n:
@@ -156,8 +187,11 @@ def plot_confusion(cm, classes, normalize=True, figsize=(7.5, 6.5)):
     ticks = np.arange(len(classes))
     ax.set_xticks(ticks, labels=list(classes))
     ax.set_yticks(ticks, labels=list(classes))
-    ax.set(xlabel="predicted", ylabel="true",
-           title="confusion matrix" + (" (row-normalized)" if normalize else ""))
+    ax.set(
+        xlabel="predicted",
+        ylabel="true",
+        title="confusion matrix" + (" (row-normalized)" if normalize else ""),
+    )
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.tight_layout()
     return fig
@@ -168,8 +202,7 @@ def plot_filters(K, size=1.0, suptitle="learned kernels"):
     K = np.asarray(K, dtype=float)
     c_out, c_in = K.shape[:2]
     vmax = float(np.abs(K).max()) or 1.0
-    fig, axes = plt.subplots(c_in, c_out, figsize=(size * c_out, size * c_in + 0.4),
-                             squeeze=False)
+    fig, axes = plt.subplots(c_in, c_out, figsize=(size * c_out, size * c_in + 0.4), squeeze=False)
     for i in range(c_in):
         for j in range(c_out):
             ax = axes[i, j]
@@ -186,5 +219,11 @@ def plot_filters(K, size=1.0, suptitle="learned kernels"):
 def plot_feature_maps(maps, title, ncols=8, size=1.1):
     """The channels of one sample's feature maps (C, H, W) as a grid."""
     maps = np.asarray(maps, dtype=float)
-    return show_images(maps, titles=[f"ch {c}" for c in range(maps.shape[0])], ncols=ncols,
-                       size=size, cmap="viridis", suptitle=title)
+    return show_images(
+        maps,
+        titles=[f"ch {c}" for c in range(maps.shape[0])],
+        ncols=ncols,
+        size=size,
+        cmap="viridis",
+        suptitle=title,
+    )

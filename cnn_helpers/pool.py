@@ -25,8 +25,12 @@ from ._checks import as_array, as_int_array, as_pair, as_shape, check_shape
 from .conv import Geometry, conv_jacobian_input, geometry, to_batch_last, to_nchw
 
 __all__ = [
-    "avg_pool_forward", "avg_pool_backward", "avg_pool_jacobian",
-    "max_pool_forward", "max_pool_backward", "max_pool_mask",
+    "avg_pool_forward",
+    "avg_pool_backward",
+    "avg_pool_jacobian",
+    "max_pool_forward",
+    "max_pool_backward",
+    "max_pool_mask",
 ]
 
 
@@ -63,8 +67,9 @@ def _forward(I, kind, window, pad, stride):
 def _backward(args: _Backward, kind, switches=None):
     g, (N, C, H, W) = args.geometry, args.input_shape
     S = None if switches is None else to_batch_last(switches)
-    dI = kern.pool_backward(to_batch_last(args.dA), S, kind, g.kernel_hw, g.pad, g.stride,
-                            (C, H, W, N))
+    dI = kern.pool_backward(
+        to_batch_last(args.dA), S, kind, g.kernel_hw, g.pad, g.stride, (C, H, W, N)
+    )
     return to_nchw(dI)
 
 
@@ -152,7 +157,8 @@ def _check_switches(switches, expected_shape, window):
     if switches.size and (switches.min() < 0 or switches.max() >= size):
         raise ValueError(
             f"switches must be 0-based indices into a {window[0]}x{window[1]} window "
-            f"(0..{size - 1}); got values from {switches.min()} to {switches.max()}")
+            f"(0..{size - 1}); got values from {switches.min()} to {switches.max()}"
+        )
     return switches
 
 
@@ -209,16 +215,16 @@ def max_pool_mask(switches, input_hw, window, pad=(0, 0), stride=None) -> np.nda
     switches = _check_switches(switches, g.out_hw, g.kernel_hw)
     (hi, wi), (hl, _), (hp, wp), (hs, ws), (ha, wa) = input_hw, *g
     p, q = np.meshgrid(np.arange(1, ha + 1), np.arange(1, wa + 1), indexing="ij")
-    i_pq = switches + 1                                  # the paper's 1-based index
-    c_b = -(-i_pq // hl)                                 # eq. b-2.1: ceil(i_pq / h_l)
+    i_pq = switches + 1  # the paper's 1-based index
+    c_b = -(-i_pq // hl)  # eq. b-2.1: ceil(i_pq / h_l)
     r_b = i_pq - (c_b - 1) * hl
-    r_t = 1 + hs * (p - 1) - hp                          # eq. b-2.2
+    r_t = 1 + hs * (p - 1) - hp  # eq. b-2.2
     c_t = 1 + ws * (q - 1) - wp
-    r_i = r_t + r_b - 1                                  # eq. b-2.3
+    r_i = r_t + r_b - 1  # eq. b-2.3
     c_i = c_t + c_b - 1
     on_input = (r_i >= 1) & (r_i <= hi) & (c_i >= 1) & (c_i <= wi)
-    row = (q - 1) * ha + p                               # 1-based position in vec(A)
-    col = (c_i - 1) * hi + r_i                           # 1-based position in vec(I)
+    row = (q - 1) * ha + p  # 1-based position in vec(A)
+    col = (c_i - 1) * hi + r_i  # 1-based position in vec(I)
     M = np.zeros((ha * wa, hi * wi))
     M[row[on_input] - 1, col[on_input] - 1] = 1.0
     return M

@@ -71,13 +71,15 @@ def unvec(v, shape) -> np.ndarray:
         if v.size != shape[0] * shape[1] or (v.ndim == 2 and 1 not in v.shape):
             raise ValueError(
                 f"v must be a vector of {shape[0] * shape[1]} entries for shape {shape}; "
-                f"got shape {v.shape}")
+                f"got shape {v.shape}"
+            )
         return v.reshape(shape, order="F")
     c, h, w = shape
     v = as_array("v", v, ndim=2, finite=False)
     if v.shape != (h * w, c):
-        raise ValueError(f"v must have shape {(h * w, c)} (h*w, c) for shape {shape}; "
-                         f"got {v.shape}")
+        raise ValueError(
+            f"v must have shape {(h * w, c)} (h*w, c) for shape {shape}; got {v.shape}"
+        )
     return v.T.reshape(c, w, h).transpose(0, 2, 1)
 
 
@@ -109,8 +111,9 @@ def unvec_flat(v, shape) -> np.ndarray:
     v = as_array("v", v, finite=False).reshape(-1)
     shape = tuple(int(s) for s in shape)
     if v.size != int(np.prod(shape)):
-        raise ValueError(f"v must have {int(np.prod(shape))} entries for shape {shape}; "
-                         f"got {v.size}")
+        raise ValueError(
+            f"v must have {int(np.prod(shape))} entries for shape {shape}; got {v.size}"
+        )
     if len(shape) < 2:
         return v.reshape(shape)
     swapped = shape[:-2] + (shape[-1], shape[-2])

@@ -96,7 +96,7 @@ def _pool_windows(I, window, pad, stride):
             for p in range(ha):
                 for q in range(wa):
                     values = []
-                    for s in range(wl):          # columns outer: column-major order
+                    for s in range(wl):  # columns outer: column-major order
                         for r in range(hl):
                             values.append(P[p * sh + r, q * sw + s])
                     yield n, c, p, q, values, (ha, wa)

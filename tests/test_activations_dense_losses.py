@@ -6,20 +6,47 @@ import numpy as np
 import pytest
 
 from cnn_helpers import (
-    cross_entropy_jacobian, dense_backward, dense_forward, dense_jacobian_bias,
-    dense_jacobian_input, dense_jacobian_weight, numerical_gradient, numerical_jacobian,
-    relative_error, relu, relu_jacobian, sigmoid, sigmoid_jacobian, softmax, softmax_cross_entropy,
-    softmax_jacobian, tanh, tanh_jacobian, vec,
+    cross_entropy_jacobian,
+    dense_backward,
+    dense_forward,
+    dense_jacobian_bias,
+    dense_jacobian_input,
+    dense_jacobian_weight,
+    numerical_gradient,
+    numerical_jacobian,
+    relative_error,
+    relu,
+    relu_jacobian,
+    sigmoid,
+    sigmoid_jacobian,
+    softmax,
+    softmax_cross_entropy,
+    softmax_jacobian,
+    tanh,
+    tanh_jacobian,
+    vec,
 )
 
 # name -> (function, Jacobian builder, independent formula of f, independent formula of f')
 ELEMENTWISE = {
-    "relu": (relu, relu_jacobian, lambda z: np.where(z > 0, z, 0.0),
-             lambda z: (z > 0).astype(float)),
-    "sigmoid": (sigmoid, sigmoid_jacobian, lambda z: 1.0 / (1.0 + np.exp(-z)),
-                lambda z: np.exp(-z) / (1.0 + np.exp(-z)) ** 2),
-    "tanh": (tanh, tanh_jacobian, lambda z: (np.exp(2 * z) - 1) / (np.exp(2 * z) + 1),
-             lambda z: 4.0 / (np.exp(z) + np.exp(-z)) ** 2),
+    "relu": (
+        relu,
+        relu_jacobian,
+        lambda z: np.where(z > 0, z, 0.0),
+        lambda z: (z > 0).astype(float),
+    ),
+    "sigmoid": (
+        sigmoid,
+        sigmoid_jacobian,
+        lambda z: 1.0 / (1.0 + np.exp(-z)),
+        lambda z: np.exp(-z) / (1.0 + np.exp(-z)) ** 2,
+    ),
+    "tanh": (
+        tanh,
+        tanh_jacobian,
+        lambda z: (np.exp(2 * z) - 1) / (np.exp(2 * z) + 1),
+        lambda z: 4.0 / (np.exp(z) + np.exp(-z)) ** 2,
+    ),
 }
 
 
@@ -58,8 +85,7 @@ def test_elementwise_jacobian_is_diagonal_and_matches_finite_differences(rng, na
 
 def test_jacobian_diagonal_order_is_column_major():
     """For a non-symmetric pattern the diagonal must follow vec, not NumPy's row order."""
-    Z = np.array([[1.0, -1.0, 2.0],
-                  [-3.0, 4.0, -5.0]])
+    Z = np.array([[1.0, -1.0, 2.0], [-3.0, 4.0, -5.0]])
     np.testing.assert_array_equal(np.diag(relu_jacobian(Z)), [1, 0, 0, 1, 1, 0])
 
 
@@ -133,8 +159,9 @@ def test_cross_entropy_times_softmax_jacobian_is_a_minus_e_y(rng):
         expected_row[0, y] = -1.0 / a[y]
         np.testing.assert_allclose(row, expected_row, rtol=1e-15)
         e_y = np.eye(5)[y]
-        np.testing.assert_allclose(row @ softmax_jacobian(z), (a - e_y)[None], rtol=1e-12,
-                                   atol=1e-15)
+        np.testing.assert_allclose(
+            row @ softmax_jacobian(z), (a - e_y)[None], rtol=1e-12, atol=1e-15
+        )
 
 
 # ------------------------------------------------------------------ dense layer
@@ -161,12 +188,24 @@ def test_dense_backward_matches_finite_differences(dense_case, rng):
     G = rng.standard_normal((3, 4))
     dB, dW, db = dense_backward(G, B, W)
     assert dB.shape == B.shape and dW.shape == W.shape and db.shape == b.shape
-    assert relative_error(dB, numerical_gradient(
-        lambda t: float(np.sum(dense_forward(t, W, b) * G)), B)) < 1e-7
-    assert relative_error(dW, numerical_gradient(
-        lambda t: float(np.sum(dense_forward(B, t, b) * G)), W)) < 1e-7
-    assert relative_error(db, numerical_gradient(
-        lambda t: float(np.sum(dense_forward(B, W, t) * G)), b)) < 1e-7
+    assert (
+        relative_error(
+            dB, numerical_gradient(lambda t: float(np.sum(dense_forward(t, W, b) * G)), B)
+        )
+        < 1e-7
+    )
+    assert (
+        relative_error(
+            dW, numerical_gradient(lambda t: float(np.sum(dense_forward(B, t, b) * G)), W)
+        )
+        < 1e-7
+    )
+    assert (
+        relative_error(
+            db, numerical_gradient(lambda t: float(np.sum(dense_forward(B, W, t) * G)), b)
+        )
+        < 1e-7
+    )
 
 
 def test_dense_jacobians(dense_case):
@@ -181,7 +220,7 @@ def test_dense_jacobians(dense_case):
     J_W = dense_jacobian_weight(x, 4)
     assert J_W.shape == (4, 20)
     np.testing.assert_allclose(J_W, np.kron(np.eye(4), x[None, :]), rtol=0, atol=0)
-    J_W_num = numerical_jacobian(lambda t: t.T @ x, W)     # columns in vec(W) order
+    J_W_num = numerical_jacobian(lambda t: t.T @ x, W)  # columns in vec(W) order
     assert relative_error(J_W, J_W_num) < 1e-7
     np.testing.assert_allclose(J_W @ vec(W), W.T @ x, rtol=1e-13)
 
@@ -196,10 +235,11 @@ def test_dense_backward_equals_jacobian_chain(dense_case, rng):
     B, W, b = dense_case
     G = rng.standard_normal((3, 4))
     dB, dW, db = dense_backward(G, B, W)
-    dW_explicit = sum((G[n] @ dense_jacobian_weight(B[n], 4)).reshape(W.shape, order="F")
-                      for n in range(3))
+    dW_explicit = sum(
+        (G[n] @ dense_jacobian_weight(B[n], 4)).reshape(W.shape, order="F") for n in range(3)
+    )
     np.testing.assert_allclose(dW, dW_explicit, rtol=1e-12)
-    np.testing.assert_allclose(dB, np.stack([G[n] @ dense_jacobian_input(W) for n in range(3)]),
-                               rtol=1e-12)
-    np.testing.assert_allclose(db, sum(G[n] @ dense_jacobian_bias(4) for n in range(3)),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        dB, np.stack([G[n] @ dense_jacobian_input(W) for n in range(3)]), rtol=1e-12
+    )
+    np.testing.assert_allclose(db, sum(G[n] @ dense_jacobian_bias(4) for n in range(3)), rtol=1e-12)

@@ -4,12 +4,21 @@ import numpy as np
 import pytest
 
 from cnn_helpers import (
-    conv_backward, conv_forward, conv_jacobian_input, conv_jacobian_kernel, conv_output_shape,
-    correlate2d, numerical_gradient, numerical_jacobian, relative_error, unvec, vec,
+    conv_backward,
+    conv_forward,
+    conv_jacobian_input,
+    conv_jacobian_kernel,
+    conv_output_shape,
+    correlate2d,
+    numerical_gradient,
+    numerical_jacobian,
+    relative_error,
+    unvec,
+    vec,
 )
 from reference import conv2d_loops, correlate_loops
 
-PAD_A, STRIDE_A = (1, 1), (1, 2)   # Appendix A: 3x4 input, 2x2 kernel
+PAD_A, STRIDE_A = (1, 1), (1, 2)  # Appendix A: 3x4 input, 2x2 kernel
 
 
 def _one_hot_cm(shape, k):
@@ -48,10 +57,7 @@ def _appendix_a_expansion(a, b):
     z41 = a31 * b12
     z42 = a32 * b11 + a33 * b12
     z43 = a34 * b11
-    return np.array([[z11, z12, z13],
-                     [z21, z22, z23],
-                     [z31, z32, z33],
-                     [z41, z42, z43]])
+    return np.array([[z11, z12, z13], [z21, z22, z23], [z31, z32, z33], [z41, z42, z43]])
 
 
 @pytest.fixture
@@ -73,8 +79,9 @@ def test_appendix_a_output_entries_match_hand_expansion(appendix_a):
     z32 = A[1, 1] * beta[0, 0] + A[1, 2] * beta[0, 1] + A[2, 1] * beta[1, 0] + A[2, 2] * beta[1, 1]
     np.testing.assert_allclose(Z[2, 1], z32, rtol=1e-13)
     # the loop reference agrees with the hand expansion too
-    np.testing.assert_allclose(correlate_loops(A, beta, PAD_A, STRIDE_A), expected, rtol=1e-13,
-                               atol=1e-13)
+    np.testing.assert_allclose(
+        correlate_loops(A, beta, PAD_A, STRIDE_A), expected, rtol=1e-13, atol=1e-13
+    )
 
 
 def test_appendix_a_is_cross_correlation_not_convolution(appendix_a):
@@ -92,8 +99,9 @@ def test_appendix_a_kernel_jacobian(appendix_a):
     assert J.shape == (12, 4)
     J_num = numerical_jacobian(lambda t: correlate_loops(A, t, PAD_A, STRIDE_A), beta)
     assert relative_error(J, J_num) < 1e-7
-    np.testing.assert_allclose(J @ vec(beta), vec(_appendix_a_expansion(A, beta)),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        J @ vec(beta), vec(_appendix_a_expansion(A, beta)), rtol=1e-12, atol=1e-12
+    )
     # the paper's example entry: d z32 / d beta21 = a32 (row (2-1)*4+3, column 2, 1-based)
     assert J[6, 1] == A[2, 1]
 
@@ -106,8 +114,9 @@ def test_appendix_a_kernel_jacobian_columns_are_one_hot_correlations(appendix_a)
     for k in range(4):
         E = _one_hot_cm((2, 2), k)
         np.testing.assert_array_equal(J[:, k], vec(correlate2d(A, E, PAD_A, STRIDE_A)))
-        np.testing.assert_allclose(J[:, k], vec(correlate_loops(A, E, PAD_A, STRIDE_A)),
-                                   rtol=0, atol=0)
+        np.testing.assert_allclose(
+            J[:, k], vec(correlate_loops(A, E, PAD_A, STRIDE_A)), rtol=0, atol=0
+        )
 
 
 def test_appendix_a_input_jacobian(appendix_a):
@@ -118,26 +127,33 @@ def test_appendix_a_input_jacobian(appendix_a):
     assert J.shape == (12, 12)
     J_num = numerical_jacobian(lambda t: correlate_loops(t, beta, PAD_A, STRIDE_A), A)
     assert relative_error(J, J_num) < 1e-7
-    np.testing.assert_allclose(J @ vec(A), vec(_appendix_a_expansion(A, beta)),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        J @ vec(A), vec(_appendix_a_expansion(A, beta)), rtol=1e-12, atol=1e-12
+    )
     for k in range(12):
         np.testing.assert_allclose(
-            J[:, k], vec(correlate_loops(_one_hot_cm((3, 4), k), beta, PAD_A, STRIDE_A)),
-            rtol=0, atol=0)
+            J[:, k],
+            vec(correlate_loops(_one_hot_cm((3, 4), k), beta, PAD_A, STRIDE_A)),
+            rtol=0,
+            atol=0,
+        )
     # the paper's example entry: d z32 / d A23 = beta12 (row 7, column (3-1)*3+2 = 8, 1-based)
     assert J[6, 7] == beta[0, 1]
 
 
 # ----------------------------------------------------------------- output size
-@pytest.mark.parametrize("input_hw, kernel_hw, pad, stride, expected", [
-    ((3, 4), (2, 2), (1, 1), (1, 2), (4, 3)),     # Appendix A
-    ((3, 4), (3, 2), (1, 1), (1, 2), (3, 3)),     # Appendix B
-    ((8, 7), (3, 3), (0, 0), (2, 2), (3, 3)),     # floor((8-3)/2)+1 = 3, floor((7-3)/2)+1 = 3
-    ((7, 6), (3, 2), (0, 1), (2, 3), (3, 3)),     # rectangular everything
-    ((28, 28), (3, 3), (1, 1), (1, 1), (28, 28)),
-    ((2, 2), (3, 3), (1, 1), (1, 1), (2, 2)),     # kernel larger than input, fits with pad
-    ((5, 9), 2, 0, 3, (2, 3)),                     # ints mean both axes
-])
+@pytest.mark.parametrize(
+    "input_hw, kernel_hw, pad, stride, expected",
+    [
+        ((3, 4), (2, 2), (1, 1), (1, 2), (4, 3)),  # Appendix A
+        ((3, 4), (3, 2), (1, 1), (1, 2), (3, 3)),  # Appendix B
+        ((8, 7), (3, 3), (0, 0), (2, 2), (3, 3)),  # floor((8-3)/2)+1 = 3, floor((7-3)/2)+1 = 3
+        ((7, 6), (3, 2), (0, 1), (2, 3), (3, 3)),  # rectangular everything
+        ((28, 28), (3, 3), (1, 1), (1, 1), (28, 28)),
+        ((2, 2), (3, 3), (1, 1), (1, 1), (2, 2)),  # kernel larger than input, fits with pad
+        ((5, 9), 2, 0, 3, (2, 3)),  # ints mean both axes
+    ],
+)
 def test_conv_output_shape(input_hw, kernel_hw, pad, stride, expected):
     """§2 Note: h_z = floor((h_a + 2 h_p - h_k) / h_s) + 1, likewise for the width."""
     assert conv_output_shape(input_hw, kernel_hw, pad, stride) == expected
@@ -162,7 +178,7 @@ def test_conv_defaults_are_no_pad_unit_stride(rng):
 # ------------------------------------------------------------------ the sweep
 # (N, C_in, C_out, (H, W), (kh, kw), pad, stride): hand-picked cases ...
 HAND_CASES = [
-    (1, 1, 1, (3, 4), (2, 2), (1, 1), (1, 2)),    # Appendix A as a layer
+    (1, 1, 1, (3, 4), (2, 2), (1, 1), (1, 2)),  # Appendix A as a layer
     (2, 3, 4, (7, 6), (3, 2), (0, 1), (2, 3)),
     (3, 2, 2, (5, 9), (2, 3), (2, 0), (3, 1)),
     (1, 2, 3, (6, 5), (1, 1), (0, 0), (2, 2)),
@@ -170,10 +186,10 @@ HAND_CASES = [
     (1, 3, 1, (4, 4), (3, 3), (1, 1), (1, 1)),
     (2, 2, 4, (8, 5), (3, 3), (2, 2), (3, 2)),
     (3, 1, 2, (9, 7), (2, 2), (1, 0), (2, 2)),
-    (1, 1, 2, (2, 3), (3, 3), (1, 1), (1, 1)),    # kernel larger than the input
+    (1, 1, 2, (2, 3), (3, 3), (1, 1), (1, 1)),  # kernel larger than the input
     (2, 3, 1, (7, 6), (4, 2), (1, 2), (3, 3)),
     (1, 2, 2, (6, 8), (2, 4), (0, 2), (1, 2)),
-    (3, 2, 3, (5, 5), (5, 5), (0, 0), (1, 1)),    # a single output pixel
+    (3, 2, 3, (5, 5), (5, 5), (0, 0), (1, 1)),  # a single output pixel
     (2, 1, 1, (10, 3), (3, 1), (2, 0), (3, 1)),
 ]
 
@@ -190,8 +206,9 @@ def _grid_cases():
             for sh in range(1, 4):
                 for sw in range(1, 4):
                     n, c_in, c_out = 1 + k % 3, 1 + (k // 3) % 3, 1 + k % 4
-                    cases.append((n, c_in, c_out, inputs[k % 5], kernels[k % 7], (ph, pw),
-                                  (sh, sw)))
+                    cases.append(
+                        (n, c_in, c_out, inputs[k % 5], kernels[k % 7], (ph, pw), (sh, sw))
+                    )
                     k += 1
     return cases
 
@@ -234,10 +251,9 @@ def _explicit_conv_backward(G, A, K, pad, stride):
     dA = np.zeros(A.shape)
     dK = np.zeros(K.shape)
     db = np.zeros(F)
-    J_in = [[conv_jacobian_input(K[j, i], (H, W), pad, stride) for i in range(C)]
-            for j in range(F)]
+    J_in = [[conv_jacobian_input(K[j, i], (H, W), pad, stride) for i in range(C)] for j in range(F)]
     for n in range(N):
-        rows = [vec(G[n, j]) for j in range(F)]          # the rows dJ/d vec(Z_j)
+        rows = [vec(G[n, j]) for j in range(F)]  # the rows dJ/d vec(Z_j)
         for i in range(C):
             J_k = conv_jacobian_kernel(A[n, i], (kh, kw), pad, stride)
             dA[n, i] = unvec(sum(rows[j] @ J_in[j][i] for j in range(F)), (H, W))
@@ -288,11 +304,14 @@ def test_conv_backward_with_loop_forward_finite_differences(rng):
     assert relative_error(dA, nA) < 1e-7
 
 
-@pytest.mark.parametrize("hw, khw, pad, stride", [
-    ((5, 7), (3, 2), (1, 0), (2, 3)),
-    ((6, 4), (2, 3), (2, 2), (1, 1)),
-    ((4, 9), (4, 1), (0, 1), (3, 2)),
-])
+@pytest.mark.parametrize(
+    "hw, khw, pad, stride",
+    [
+        ((5, 7), (3, 2), (1, 0), (2, 3)),
+        ((6, 4), (2, 3), (2, 2), (1, 1)),
+        ((4, 9), (4, 1), (0, 1), (3, 2)),
+    ],
+)
 def test_single_channel_jacobians_rectangular(rng, hw, khw, pad, stride):
     """Appendix A generalized: both Jacobians match finite differences of the loop
     reference and reproduce vec(Z) when applied to vec(beta) / vec(A)."""
@@ -303,9 +322,13 @@ def test_single_channel_jacobians_rectangular(rng, hw, khw, pad, stride):
     Jk = conv_jacobian_kernel(A, khw, pad, stride)
     Ja = conv_jacobian_input(beta, hw, pad, stride)
     assert Jk.shape == (Z.size, beta.size) and Ja.shape == (Z.size, A.size)
-    assert relative_error(Jk, numerical_jacobian(
-        lambda t: correlate_loops(A, t, pad, stride), beta)) < 1e-7
-    assert relative_error(Ja, numerical_jacobian(
-        lambda t: correlate_loops(t, beta, pad, stride), A)) < 1e-7
+    assert (
+        relative_error(Jk, numerical_jacobian(lambda t: correlate_loops(A, t, pad, stride), beta))
+        < 1e-7
+    )
+    assert (
+        relative_error(Ja, numerical_jacobian(lambda t: correlate_loops(t, beta, pad, stride), A))
+        < 1e-7
+    )
     np.testing.assert_allclose(Jk @ vec(beta), vec(Z), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(Ja @ vec(A), vec(Z), rtol=1e-12, atol=1e-12)

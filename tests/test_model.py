@@ -5,23 +5,47 @@ import numpy as np
 import pytest
 
 from cnn_helpers import (
-    ThreeLayerCNN, load_signs, numerical_gradient, prepare_images, relative_error,
+    ThreeLayerCNN,
+    load_signs,
+    numerical_gradient,
+    prepare_images,
+    relative_error,
 )
 
-PARAM_SHAPES_DEFAULT = {"K1": (8, 1, 3, 3), "b1": (8,), "K2": (16, 8, 3, 3), "b2": (16,),
-                        "W3": (784, 24), "b3": (24,)}
+PARAM_SHAPES_DEFAULT = {
+    "K1": (8, 1, 3, 3),
+    "b1": (8,),
+    "K2": (16, 8, 3, 3),
+    "b2": (16,),
+    "W3": (784, 24),
+    "b3": (24,),
+}
 
 # small, non-square, with every geometry knob away from its default
-SMALL = dict(input_shape=(2, 9, 8), n_classes=5, channels=(3, 4),
-             kernel_sizes=((3, 2), (2, 3)), conv_pads=((1, 0), (2, 1)),
-             conv_strides=((1, 2), (2, 1)), pool_windows=((2, 3), (3, 2)),
-             pool_pads=((1, 1), (0, 1)), pool_strides=((2, 1), (1, 2)))
+SMALL = dict(
+    input_shape=(2, 9, 8),
+    n_classes=5,
+    channels=(3, 4),
+    kernel_sizes=((3, 2), (2, 3)),
+    conv_pads=((1, 0), (2, 1)),
+    conv_strides=((1, 2), (2, 1)),
+    pool_windows=((2, 3), (3, 2)),
+    pool_pads=((1, 1), (0, 1)),
+    pool_strides=((2, 1), (1, 2)),
+)
 # non-overlapping pooling without padding: layer 1 windows tile the input exactly, layer 2
 # windows leave gaps (stride > window); no padding means every pixel's max is an input
-DISJOINT = dict(input_shape=(1, 8, 10), n_classes=4, channels=(2, 3),
-                kernel_sizes=((3, 3), (2, 2)), conv_pads=((1, 1), (1, 1)),
-                conv_strides=((1, 1), (1, 1)), pool_windows=((2, 2), (2, 1)),
-                pool_pads=((0, 0), (0, 0)), pool_strides=((2, 2), (3, 2)))
+DISJOINT = dict(
+    input_shape=(1, 8, 10),
+    n_classes=4,
+    channels=(2, 3),
+    kernel_sizes=((3, 3), (2, 2)),
+    conv_pads=((1, 1), (1, 1)),
+    conv_strides=((1, 1), (1, 1)),
+    pool_windows=((2, 2), (2, 1)),
+    pool_pads=((0, 0), (0, 0)),
+    pool_strides=((2, 2), (3, 2)),
+)
 
 
 @pytest.fixture(scope="module")
@@ -168,17 +192,25 @@ def test_jacobian_method_is_stable_for_large_logits(rng):
 # The tie and padding rules on the path training uses, against an independent oracle.
 # PADDED_POOL: zero-padded, overlapping pooling, so windows on the border compare real
 # entries with padded zeros, and relu outputs of exactly 0 tie with them.
-PADDED_POOL = dict(input_shape=(1, 7, 6), n_classes=3, channels=(2, 2),
-                   kernel_sizes=((3, 3), (2, 2)), conv_pads=((1, 1), (0, 1)),
-                   conv_strides=((1, 1), (1, 1)), pool_windows=((3, 2), (2, 2)),
-                   pool_pads=((1, 1), (1, 0)), pool_strides=((2, 1), (1, 2)))
+PADDED_POOL = dict(
+    input_shape=(1, 7, 6),
+    n_classes=3,
+    channels=(2, 2),
+    kernel_sizes=((3, 3), (2, 2)),
+    conv_pads=((1, 1), (0, 1)),
+    conv_strides=((1, 1), (1, 1)),
+    pool_windows=((3, 2), (2, 2)),
+    pool_pads=((1, 1), (1, 0)),
+    pool_strides=((2, 1), (1, 2)),
+)
 
 
 def _oracle(model, X, y):
     from reference import network_loss_and_grads_loops
 
-    return network_loss_and_grads_loops(model.params, model.layers, model.pool,
-                                        model.activation, X, y)
+    return network_loss_and_grads_loops(
+        model.params, model.layers, model.pool, model.activation, X, y
+    )
 
 
 def _tied_inputs(rng, shape=PADDED_POOL["input_shape"]):
@@ -220,8 +252,9 @@ def test_training_path_ties_and_padding_match_loop_oracle(rng, config, activatio
         loss, grads = model.loss_and_grads(X, y, method=method)
         assert abs(loss - loss_ref) <= 1e-12 * abs(loss_ref), method
         for key in model.params:
-            np.testing.assert_allclose(grads[key], g_ref[key], rtol=1e-10, atol=1e-13,
-                                       err_msg=f"{method}: {key}")
+            np.testing.assert_allclose(
+                grads[key], g_ref[key], rtol=1e-10, atol=1e-13, err_msg=f"{method}: {key}"
+            )
 
 
 def test_training_path_routes_nothing_from_padding_maxima():

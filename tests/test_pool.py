@@ -4,9 +4,18 @@ import numpy as np
 import pytest
 
 from cnn_helpers import (
-    avg_pool_backward, avg_pool_forward, avg_pool_jacobian, conv_jacobian_input,
-    max_pool_backward, max_pool_forward, max_pool_mask, numerical_gradient, numerical_jacobian,
-    relative_error, unvec, vec,
+    avg_pool_backward,
+    avg_pool_forward,
+    avg_pool_jacobian,
+    conv_jacobian_input,
+    max_pool_backward,
+    max_pool_forward,
+    max_pool_mask,
+    numerical_gradient,
+    numerical_jacobian,
+    relative_error,
+    unvec,
+    vec,
 )
 from reference import avg_pool_loops, max_pool_loops
 
@@ -30,31 +39,19 @@ WINDOWS_B = {
 
 # A concrete I with distinct values and negatives: the last column's windows have
 # their maximum on the padding.
-I_NEG = np.array([[3.0, -5.0, 7.0, -2.0],
-                  [9.0, -4.0, 1.0, -6.0],
-                  [-8.0, 2.0, 11.0, -7.0]])
+I_NEG = np.array([[3.0, -5.0, 7.0, -2.0], [9.0, -4.0, 1.0, -6.0], [-8.0, 2.0, 11.0, -7.0]])
 # By hand from WINDOWS_B, e.g. A11 = max[0,0,0,0,3,9] = 9 at index 5 (I21);
 # A13 = max[0,-2,-6,0,0,0] = 0 at index 0 (padding, first zero).
-SWITCHES_NEG = np.array([[5, 4, 0],
-                         [4, 5, 3],
-                         [3, 4, 2]])
-VALUES_NEG = np.array([[9.0, 7.0, 0.0],
-                       [9.0, 11.0, 0.0],
-                       [9.0, 11.0, 0.0]])
+SWITCHES_NEG = np.array([[5, 4, 0], [4, 5, 3], [3, 4, 2]])
+VALUES_NEG = np.array([[9.0, 7.0, 0.0], [9.0, 11.0, 0.0], [9.0, 11.0, 0.0]])
 # mask: 1-based (row, column) = ((q-1)*h_a + p, (c_i-1)*h_i + r_i); rows 7, 8, 9
 # (A13, A23, A33) are on padding and stay zero.
 MASK_ONES_NEG = [(1, 2), (2, 2), (3, 2), (4, 7), (5, 9), (6, 9)]
 
 # An all-positive I with distinct values: every maximum lies on an input.
-I_POS = np.array([[5.0, 12.0, 3.0, 8.0],
-                  [1.0, 7.0, 10.0, 2.0],
-                  [6.0, 4.0, 9.0, 11.0]])
-SWITCHES_POS = np.array([[4, 1, 1],
-                         [5, 0, 2],
-                         [4, 3, 1]])
-VALUES_POS = np.array([[5.0, 12.0, 8.0],
-                       [6.0, 12.0, 11.0],
-                       [6.0, 10.0, 11.0]])
+I_POS = np.array([[5.0, 12.0, 3.0, 8.0], [1.0, 7.0, 10.0, 2.0], [6.0, 4.0, 9.0, 11.0]])
+SWITCHES_POS = np.array([[4, 1, 1], [5, 0, 2], [4, 3, 1]])
+VALUES_POS = np.array([[5.0, 12.0, 8.0], [6.0, 12.0, 11.0], [6.0, 10.0, 11.0]])
 MASK_ONES_POS = [(1, 1), (2, 3), (3, 3), (4, 4), (5, 4), (6, 8), (7, 10), (8, 12), (9, 12)]
 
 
@@ -77,10 +74,14 @@ def test_appendix_b_window_table_follows_eq_b22():
         assert derived == labels, (p, q)
 
 
-@pytest.mark.parametrize("I, switches, values, ones", [
-    (I_NEG, SWITCHES_NEG, VALUES_NEG, MASK_ONES_NEG),
-    (I_POS, SWITCHES_POS, VALUES_POS, MASK_ONES_POS),
-], ids=["with-negatives", "all-positive"])
+@pytest.mark.parametrize(
+    "I, switches, values, ones",
+    [
+        (I_NEG, SWITCHES_NEG, VALUES_NEG, MASK_ONES_NEG),
+        (I_POS, SWITCHES_POS, VALUES_POS, MASK_ONES_POS),
+    ],
+    ids=["with-negatives", "all-positive"],
+)
 def test_appendix_b_worked_example(I, switches, values, ones):
     """Appendix B: 3x3 output, the switches (0-based index in the window's column-major vec),
     the values, and the mask d vec(A)/d vec(I) with a single 1 per row at
@@ -104,7 +105,8 @@ def test_appendix_b_worked_example(I, switches, values, ones):
     np.testing.assert_array_equal(M, expected)
     np.testing.assert_array_equal(M @ vec(I), vec(A[0, 0]))
     J_num = numerical_jacobian(
-        lambda t: max_pool_forward(t[None, None], WIN_B, PAD_B, STRIDE_B)[0][0, 0], I)
+        lambda t: max_pool_forward(t[None, None], WIN_B, PAD_B, STRIDE_B)[0][0, 0], I
+    )
     assert relative_error(M, J_num) < 1e-7
 
 
@@ -114,7 +116,7 @@ def test_appendix_b_paper_example_a21():
     j = (c_i - 1) h_i + r_i = 2 (1-based), i.e. at I21."""
     I = I_NEG
     _, S = max_pool_forward(I[None, None], WIN_B, PAD_B, STRIDE_B)
-    assert S[0, 0, 1, 0] == 4                       # i_21 - 1
+    assert S[0, 0, 1, 0] == 4  # i_21 - 1
     M = max_pool_mask(S[0, 0], (3, 4), WIN_B, PAD_B, STRIDE_B)
     row = M[(1 - 1) * 3 + 2 - 1]
     assert row[2 - 1] == 1.0 and row.sum() == 1.0
@@ -129,7 +131,7 @@ def test_max_on_padding_routes_gradient_nowhere():
     sends no gradient to the input."""
     _, S = max_pool_forward(I_NEG[None, None], WIN_B, PAD_B, STRIDE_B)
     M = max_pool_mask(S[0, 0], (3, 4), WIN_B, PAD_B, STRIDE_B)
-    for p, q in [(1, 3), (2, 3), (3, 3)]:           # the windows whose max is a padded 0
+    for p, q in [(1, 3), (2, 3), (3, 3)]:  # the windows whose max is a padded 0
         row = (q - 1) * 3 + p - 1
         np.testing.assert_array_equal(M[row], np.zeros(12))
         dA = np.zeros((1, 1, 3, 3))
@@ -141,7 +143,7 @@ def test_max_on_padding_routes_gradient_nowhere():
     dA[0, 0, 1, 0] = 2.5
     dI = max_pool_backward(dA, S, (1, 1, 3, 4), WIN_B, PAD_B, STRIDE_B)
     expected = np.zeros((1, 1, 3, 4))
-    expected[0, 0, 1, 0] = 2.5                      # I21
+    expected[0, 0, 1, 0] = 2.5  # I21
     np.testing.assert_array_equal(dI, expected)
 
 
@@ -151,7 +153,7 @@ def test_zero_padding_takes_part_in_max():
     I = -np.arange(1.0, 13.0).reshape(1, 1, 3, 4)
     A, _ = max_pool_forward(I, WIN_B, PAD_B, STRIDE_B)
     expected = np.zeros((1, 1, 3, 3))
-    expected[0, 0, 1, 1] = I[0, 0, 0, 1]          # max{I12, I22, I32, I13, I23, I33} = I12
+    expected[0, 0, 1, 1] = I[0, 0, 0, 1]  # max{I12, I22, I32, I13, I23, I33} = I12
     np.testing.assert_array_equal(A, expected)
 
 
@@ -159,11 +161,10 @@ def test_zero_padding_takes_part_in_max():
 def test_tie_goes_to_first_maximum_in_column_major_order():
     """With two equal maxima the whole gradient goes to the first one in the
     window's column-major vec (here I21 comes before I12)."""
-    I = np.array([[[[1.0, 5.0],
-                    [5.0, 2.0]]]])
+    I = np.array([[[[1.0, 5.0], [5.0, 2.0]]]])
     A, S = max_pool_forward(I, (2, 2))
     ref_A, ref_S = max_pool_loops(I, (2, 2))
-    assert S[0, 0, 0, 0] == 1 == ref_S[0, 0, 0, 0]   # vec = [1, 5, 5, 2]: index 1 is I21
+    assert S[0, 0, 0, 0] == 1 == ref_S[0, 0, 0, 0]  # vec = [1, 5, 5, 2]: index 1 is I21
     np.testing.assert_array_equal(A, ref_A)
     dI = max_pool_backward(np.full((1, 1, 1, 1), 3.0), S, I.shape, (2, 2))
     np.testing.assert_array_equal(dI, [[[[0.0, 0.0], [3.0, 0.0]]]])
@@ -175,7 +176,7 @@ def test_tie_rule_with_overlap_and_padding(rng):
     """Ties inside overlapping, padded windows: package switches equal the loop
     reference's (first maximum in column-major order), and the backward pass routes
     each gradient to that entry."""
-    I = rng.integers(-2, 3, size=(2, 2, 5, 6)).astype(np.float64)   # many ties, also with 0
+    I = rng.integers(-2, 3, size=(2, 2, 5, 6)).astype(np.float64)  # many ties, also with 0
     window, pad, stride = (3, 2), (1, 1), (1, 2)
     A, S = max_pool_forward(I, window, pad, stride)
     ref_A, ref_S = max_pool_loops(I, window, pad, stride)
@@ -183,8 +184,9 @@ def test_tie_rule_with_overlap_and_padding(rng):
     np.testing.assert_array_equal(S, ref_S)
     G = rng.standard_normal(A.shape)
     dI = max_pool_backward(G, S, I.shape, window, pad, stride)
-    np.testing.assert_allclose(dI, _route_loops(G, ref_S, I.shape, window, pad, stride),
-                               rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(
+        dI, _route_loops(G, ref_S, I.shape, window, pad, stride), rtol=1e-13, atol=1e-13
+    )
 
 
 def _route_loops(G, switches, input_shape, window, pad, stride):
@@ -209,27 +211,31 @@ def test_avg_pool_counts_padded_zeros():
     """§3.1.3: average pooling is convolution with P = 1/(h_l w_l); padded zeros count."""
     I = np.ones((1, 1, 2, 2))
     A = avg_pool_forward(I, (2, 2), (1, 1), (1, 1))
-    np.testing.assert_allclose(A[0, 0], [[0.25, 0.5, 0.25],
-                                         [0.5, 1.0, 0.5],
-                                         [0.25, 0.5, 0.25]], rtol=1e-15)
+    np.testing.assert_allclose(
+        A[0, 0], [[0.25, 0.5, 0.25], [0.5, 1.0, 0.5], [0.25, 0.5, 0.25]], rtol=1e-15
+    )
 
 
 def test_pool_stride_defaults_to_window(rng):
     """Pooling pad defaults to (0, 0) and stride to the window."""
     I = rng.standard_normal((2, 2, 7, 5))
-    np.testing.assert_allclose(avg_pool_forward(I, (3, 2)), avg_pool_loops(I, (3, 2), 0, (3, 2)),
-                               rtol=1e-13)
+    np.testing.assert_allclose(
+        avg_pool_forward(I, (3, 2)), avg_pool_loops(I, (3, 2), 0, (3, 2)), rtol=1e-13
+    )
     A, S = max_pool_forward(I, (2, 3))
     ref_A, ref_S = max_pool_loops(I, (2, 3), 0, (2, 3))
     np.testing.assert_array_equal(A, ref_A)
     np.testing.assert_array_equal(S, ref_S)
 
 
-@pytest.mark.parametrize("input_hw, window, pad, stride", [
-    ((3, 4), (3, 2), (1, 1), (1, 2)),
-    ((5, 6), (2, 3), (0, 1), (2, 2)),
-    ((4, 7), (2, 2), (1, 0), (1, 3)),
-])
+@pytest.mark.parametrize(
+    "input_hw, window, pad, stride",
+    [
+        ((3, 4), (3, 2), (1, 1), (1, 2)),
+        ((5, 6), (2, 3), (0, 1), (2, 2)),
+        ((4, 7), (2, 2), (1, 0), (1, 3)),
+    ],
+)
 def test_avg_pool_jacobian_column_by_column(rng, input_hw, window, pad, stride):
     """§3.1.3: column k of d vec(A)/d vec(I) is vec(E_k * P) (a one-hot input pooled); it is
     the conv input Jacobian with the constant kernel P, and matches finite differences."""
@@ -244,25 +250,27 @@ def test_avg_pool_jacobian_column_by_column(rng, input_hw, window, pad, stride):
     assert J.shape == J_cols.shape
     np.testing.assert_allclose(J, J_cols, rtol=1e-14, atol=1e-15)
     P = np.full(window, 1.0 / (window[0] * window[1]))
-    np.testing.assert_allclose(J, conv_jacobian_input(P, input_hw, pad, stride), rtol=1e-14,
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        J, conv_jacobian_input(P, input_hw, pad, stride), rtol=1e-14, atol=1e-15
+    )
     I = rng.standard_normal(input_hw)
     J_num = numerical_jacobian(
-        lambda t: avg_pool_loops(t[None, None], window, pad, stride)[0, 0], I)
+        lambda t: avg_pool_loops(t[None, None], window, pad, stride)[0, 0], I
+    )
     assert relative_error(J, J_num) < 1e-7
 
 
 # ------------------------------------------------------------------ sweeps
 # (N, C, (H, W), window, pad, stride)
 POOL_HAND_CASES = [
-    (1, 1, (3, 4), (3, 2), (1, 1), (1, 2)),   # Appendix B
-    (2, 3, (7, 6), (2, 2), (0, 0), (2, 2)),   # the classic
-    (3, 2, (5, 9), (3, 2), (1, 0), (2, 3)),   # nothing divides evenly
-    (1, 2, (6, 5), (2, 3), (1, 2), (1, 1)),   # overlapping windows
-    (2, 1, (8, 7), (1, 1), (0, 0), (3, 2)),   # 1x1 window, skipping pixels
+    (1, 1, (3, 4), (3, 2), (1, 1), (1, 2)),  # Appendix B
+    (2, 3, (7, 6), (2, 2), (0, 0), (2, 2)),  # the classic
+    (3, 2, (5, 9), (3, 2), (1, 0), (2, 3)),  # nothing divides evenly
+    (1, 2, (6, 5), (2, 3), (1, 2), (1, 1)),  # overlapping windows
+    (2, 1, (8, 7), (1, 1), (0, 0), (3, 2)),  # 1x1 window, skipping pixels
     (1, 3, (4, 6), (3, 3), (2, 2), (3, 3)),
-    (2, 2, (5, 4), (2, 2), (2, 2), (2, 1)),   # pad == window: some windows are all padding
-    (1, 1, (2, 3), (4, 5), (1, 1), (1, 1)),   # window larger than the input
+    (2, 2, (5, 4), (2, 2), (2, 2), (2, 1)),  # pad == window: some windows are all padding
+    (1, 1, (2, 3), (4, 5), (1, 1), (1, 1)),  # window larger than the input
 ]
 
 
@@ -279,8 +287,9 @@ def _pool_grid():
                     window = windows[k % 6]
                     # keep pad < window so every window contains an input pixel
                     window = (max(window[0], ph + 1), max(window[1], pw + 1))
-                    cases.append((1 + k % 3, 1 + (k // 3) % 3, inputs[k % 5], window,
-                                  (ph, pw), (sh, sw)))
+                    cases.append(
+                        (1 + k % 3, 1 + (k // 3) % 3, inputs[k % 5], window, (ph, pw), (sh, sw))
+                    )
                     k += 1
     return cases
 
@@ -331,11 +340,13 @@ def test_avg_pool_backward_matches_jacobian_and_finite_differences(pool_case, rn
     dI = avg_pool_backward(G, I.shape, window, pad, stride)
     assert dI.shape == I.shape
     J = avg_pool_jacobian((H, W), window, pad, stride)
-    explicit = np.stack([np.stack([unvec(vec(G[n, c]) @ J, (H, W)) for c in range(C)])
-                         for n in range(N)])
+    explicit = np.stack(
+        [np.stack([unvec(vec(G[n, c]) @ J, (H, W)) for c in range(C)]) for n in range(N)]
+    )
     assert relative_error(dI, explicit) < 1e-7
-    num = numerical_gradient(lambda t: float(np.sum(avg_pool_forward(t, window, pad, stride)
-                                                    * G)), I)
+    num = numerical_gradient(
+        lambda t: float(np.sum(avg_pool_forward(t, window, pad, stride) * G)), I
+    )
     assert relative_error(dI, num) < 1e-7
 
 
@@ -359,16 +370,20 @@ def test_max_pool_backward_matches_mask_and_finite_differences(pool_case, rng):
     assert relative_error(dI, explicit) < 1e-7
     _, ref_S = max_pool_loops(I, window, pad, stride)
     assert relative_error(dI, _route_loops(G, ref_S, I.shape, window, pad, stride)) < 1e-12
-    num = numerical_gradient(lambda t: float(np.sum(max_pool_forward(t, window, pad, stride)[0]
-                                                    * G)), I)
+    num = numerical_gradient(
+        lambda t: float(np.sum(max_pool_forward(t, window, pad, stride)[0] * G)), I
+    )
     assert relative_error(dI, num) < 1e-7
 
 
-@pytest.mark.parametrize("input_hw, window, pad, stride", [
-    ((3, 4), (3, 2), (1, 1), (1, 2)),
-    ((6, 5), (2, 3), (1, 2), (2, 1)),
-    ((5, 7), (3, 3), (0, 1), (1, 2)),
-])
+@pytest.mark.parametrize(
+    "input_hw, window, pad, stride",
+    [
+        ((3, 4), (3, 2), (1, 1), (1, 2)),
+        ((6, 5), (2, 3), (1, 2), (2, 1)),
+        ((5, 7), (3, 3), (0, 1), (1, 2)),
+    ],
+)
 def test_max_pool_mask_equals_numerical_jacobian(rng, input_hw, window, pad, stride):
     """Appendix B: max_pool_mask is d vec(A)/d vec(I) (finite differences, no ties)."""
     size = input_hw[0] * input_hw[1]
@@ -376,5 +391,6 @@ def test_max_pool_mask_equals_numerical_jacobian(rng, input_hw, window, pad, str
     A, S = max_pool_forward(I[None, None], window, pad, stride)
     M = max_pool_mask(S[0, 0], input_hw, window, pad, stride)
     J_num = numerical_jacobian(
-        lambda t: max_pool_loops(t[None, None], window, pad, stride)[0][0, 0], I)
+        lambda t: max_pool_loops(t[None, None], window, pad, stride)[0][0, 0], I
+    )
     assert relative_error(M, J_num) < 1e-7
