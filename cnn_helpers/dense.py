@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, check_shape
+from ._checks import as_array, as_int, check_shape
 
 __all__ = [
     "dense_forward",
@@ -111,13 +111,9 @@ def dense_jacobian_weight(B, n_out: int) -> np.ndarray:
         Row k holds B^T in the block of columns that vec(W) gives to column k of W.
     """
     B = as_array("B", B, ndim=1)
-    if isinstance(n_out, bool) or not isinstance(n_out, (int, np.integer)) or n_out < 1:
-        raise ValueError(f"n_out must be a positive int; got {n_out!r}")
-    return np.kron(np.eye(int(n_out)), B[None, :])
+    return np.kron(np.eye(as_int("n_out", n_out, 1)), B[None, :])
 
 
 def dense_jacobian_bias(n_out: int) -> np.ndarray:
     """dZ/db = I_{n_out}, shape (n_out, n_out)."""
-    if isinstance(n_out, bool) or not isinstance(n_out, (int, np.integer)) or n_out < 1:
-        raise ValueError(f"n_out must be a positive int; got {n_out!r}")
-    return np.eye(int(n_out))
+    return np.eye(as_int("n_out", n_out, 1))

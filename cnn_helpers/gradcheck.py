@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array
+from ._checks import as_array, as_float
 from .vec import unvec_flat, vec_flat
 
 __all__ = ["numerical_jacobian", "numerical_gradient", "relative_error"]
 
 
 def _check_eps(eps):
-    if not isinstance(eps, (float, int)) or isinstance(eps, bool) or not eps > 0:
-        raise ValueError(f"eps must be a positive number; got {eps!r}")
-    return float(eps)
+    return as_float("eps", eps, low=0.0)
 
 
 def numerical_jacobian(f, x, eps: float = 1e-6) -> np.ndarray:

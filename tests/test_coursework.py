@@ -327,7 +327,7 @@ def test_errors_for_wrong_arguments(tmp_path):
         check_notebook(tmp_path / "missing.ipynb")
     with pytest.raises(TypeError, match="timeout"):
         check_notebook(FASTEST, timeout="10")
-    with pytest.raises(ValueError, match="timeout must be positive"):
+    with pytest.raises(ValueError, match="timeout must be > 0"):
         check_notebook(FASTEST, timeout=0)
     (tmp_path / "junk.ipynb").write_text("not json")
     with pytest.raises(ValueError, match="cannot read"):

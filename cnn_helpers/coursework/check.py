@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._checks import as_float
 from .execute import Execution, run_notebook
 from .exercises import find_exercises
 from .notebooks import read_notebook
@@ -57,10 +58,8 @@ def check_notebook(path, timeout: float | None = 600) -> CheckReport:
 
 
 def _check_timeout(timeout) -> None:
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
-        raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
-    if timeout is not None and not timeout > 0:
-        raise ValueError(f"timeout must be positive, got {timeout!r}")
+    if timeout is not None:
+        as_float("timeout", timeout, low=0.0)
 
 
 def classify(notebook: str, exercises, run: Execution) -> CheckReport:
