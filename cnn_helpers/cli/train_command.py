@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 from pathlib import Path
@@ -22,20 +23,35 @@ from ._options import (
 )
 
 
-#: the training recipe of notebooks/08_sign_recognizer.ipynb
+def _defaults(function) -> dict:
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(function).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+
+
+#: the training recipe of notebooks/08_sign_recognizer.ipynb: train()'s and the model's
+#: own defaults (one place for the numbers), float32, and where to save
+_TRAIN, _MODEL = _defaults(train), _defaults(ThreeLayerCNN.__init__)
 TRAIN_DEFAULTS = dict(
-    epochs=60,
-    batch_size=32,
-    lr=0.1,
-    momentum=0.0,
-    pool="max",
-    activation="relu",
-    shift=3,
-    fill="edge",
-    lr_schedule="cosine",
-    seed=0,
+    **{
+        key: _TRAIN[key]
+        for key in (
+            "epochs",
+            "batch_size",
+            "lr",
+            "momentum",
+            "fill",
+            "lr_schedule",
+            "seed",
+            "eval_every",
+        )
+    },
+    shift=_TRAIN["max_shift"],
+    pool=_MODEL["pool"],
+    activation=_MODEL["activation"],
     dtype="float32",
-    eval_every=1,
     out="sign_cnn.npz",
 )
 
