@@ -230,7 +230,8 @@ class ThreeLayerCNN:
         """
         X = self._check_X(X)
         if not return_cache:
-            return _engine.logits(*self._engine_args(), X, self._workspace)
+            with blas_threads():
+                return _engine.logits(*self._engine_args(), X, self._workspace)
         p, cache, A = self.params, {}, X
         for k, block in enumerate(self.layers, start=1):
             Z = conv_forward(A, p[f"K{k}"], p[f"b{k}"], block.pad, block.stride)
