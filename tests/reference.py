@@ -161,38 +161,28 @@ def _activation(name):
     return s, (lambda z: s(z) * (1.0 - s(z)))
 
 
-def _conv_block_loops(A, K, b, block, pool, f):
-    """Forward of one conv -> f -> pool block, by hand; returns what backward needs."""
+def _conv_block_loops(A, K, b, block, f):
+    """Forward of one conv -> f -> max-pool block, by hand; returns what backward needs."""
     Z = conv2d_loops(A, K, b, block.pad, block.stride)
-    I = np.vectorize(f)(Z)
-    if pool == "max":
-        P, S = max_pool_loops(I, block.window, block.pool_pad, block.pool_stride)
-    else:
-        P, S = avg_pool_loops(I, block.window, block.pool_pad, block.pool_stride), None
+    P, S = max_pool_loops(np.vectorize(f)(Z), block.window, block.pool_pad, block.pool_stride)
     return Z, P, S
 
 
-def _pool_backward_loops(dP, S, input_shape, block, pool):
-    """Route (max, by the switch) or distribute (avg) dP back onto the pool input."""
-    (hl, wl), (ph, pw), (sh, sw) = block.window, block.pool_pad, block.pool_stride
+def max_pool_backward_loops(G, switches, input_shape, window, pad, stride):
+    """Send each G entry to the input its (0-based, column-major) switch points at;
+    a switch on the padding sends it nowhere."""
+    (hl, _), (ph, pw), (sh, sw) = _pair(window), _pair(pad), _pair(stride)
     N, C, H, W = input_shape
     dI = np.zeros(input_shape)
     for n in range(N):
         for c in range(C):
-            for p in range(dP.shape[2]):
-                for q in range(dP.shape[3]):
-                    k = 0
-                    for s in range(wl):  # column-major window order, as the switches
-                        for r in range(hl):
-                            row, col = p * sh + r - ph, q * sw + s - pw
-                            on_input = 0 <= row < H and 0 <= col < W  # padding: nowhere
-                            if pool == "max":
-                                share = dP[n, c, p, q] if S[n, c, p, q] == k else 0.0
-                            else:
-                                share = dP[n, c, p, q] / (hl * wl)
-                            if on_input:
-                                dI[n, c, row, col] += share
-                            k += 1
+            for p in range(G.shape[2]):
+                for q in range(G.shape[3]):
+                    k = switches[n, c, p, q]
+                    r = p * sh - ph + k % hl
+                    s = q * sw - pw + k // hl
+                    if 0 <= r < H and 0 <= s < W:
+                        dI[n, c, r, s] += G[n, c, p, q]
     return dI
 
 
@@ -216,17 +206,18 @@ def _conv_backward_loops(dZ, A, K, block):
     return dA, dK, dZ.sum(axis=(0, 2, 3))
 
 
-def network_loss_and_grads_loops(params, blocks, pool, activation, X, y):
-    """Mean softmax cross-entropy of the paper's network and its gradients, by hand.
+def network_loss_and_grads_loops(params, blocks, activation, X, y):
+    """Mean softmax cross-entropy of the paper's network (max pooling) and its gradients.
 
-    ``blocks`` are the two conv blocks' geometries (``ThreeLayerCNN.layers``). Shares
-    no code with cnn_helpers: an independent oracle for the tie and padding rules.
+    ``blocks`` are the two conv blocks' geometries (``ThreeLayerCNN.layers``). Written by
+    hand, sharing no code with cnn_helpers: an independent oracle for the max-pooling
+    tie and padding rules.
     """
     p = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
     f, f_prime = _activation(activation)
     A, caches = np.asarray(X, dtype=np.float64), []
     for k, block in enumerate(blocks, start=1):
-        Z, P, S = _conv_block_loops(A, p[f"K{k}"], p[f"b{k}"], block, pool, f)
+        Z, P, S = _conv_block_loops(A, p[f"K{k}"], p[f"b{k}"], block, f)
         caches.append((A, Z, S))
         A = P
     N, C, ha, wa = A.shape
@@ -248,7 +239,9 @@ def network_loss_and_grads_loops(params, blocks, pool, activation, X, y):
                     dA[n, c, r, s] = dB[n, c * ha * wa + s * ha + r]
     for k in (2, 1):
         block, (A_in, Z, S) = blocks[k - 1], caches[k - 1]
-        dI = _pool_backward_loops(dA, S, Z.shape, block, pool)
+        dI = max_pool_backward_loops(
+            dA, S, Z.shape, block.window, block.pool_pad, block.pool_stride
+        )
         dZ = dI * np.vectorize(f_prime)(Z)
         dA, grads[f"K{k}"], grads[f"b{k}"] = _conv_backward_loops(dZ, A_in, p[f"K{k}"], block)
     return loss, grads

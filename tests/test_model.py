@@ -208,9 +208,8 @@ PADDED_POOL = dict(
 def _oracle(model, X, y):
     from reference import network_loss_and_grads_loops
 
-    return network_loss_and_grads_loops(
-        model.params, model.layers, model.pool, model.activation, X, y
-    )
+    assert model.pool == "max", "the loop oracle covers max pooling"
+    return network_loss_and_grads_loops(model.params, model.layers, model.activation, X, y)
 
 
 def _tied_inputs(rng, shape=PADDED_POOL["input_shape"]):

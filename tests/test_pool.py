@@ -17,7 +17,7 @@ from cnn_helpers import (
     unvec,
     vec,
 )
-from reference import avg_pool_loops, max_pool_loops
+from reference import avg_pool_loops, max_pool_backward_loops, max_pool_loops
 
 # Appendix B: I is 3x4, the window 3x2, padding (1, 1), stride (1, 2); A is 3x3.
 WIN_B, PAD_B, STRIDE_B = (3, 2), (1, 1), (1, 2)
@@ -185,25 +185,8 @@ def test_tie_rule_with_overlap_and_padding(rng):
     G = rng.standard_normal(A.shape)
     dI = max_pool_backward(G, S, I.shape, window, pad, stride)
     np.testing.assert_allclose(
-        dI, _route_loops(G, ref_S, I.shape, window, pad, stride), rtol=1e-13, atol=1e-13
+        dI, max_pool_backward_loops(G, ref_S, I.shape, window, pad, stride), rtol=1e-13, atol=1e-13
     )
-
-
-def _route_loops(G, switches, input_shape, window, pad, stride):
-    """Send each G entry to the input its (0-based, column-major) switch points at."""
-    (hl, _), (ph, pw), (sh, sw) = window, pad, stride
-    N, C, H, W = input_shape
-    dI = np.zeros(input_shape)
-    for n in range(N):
-        for c in range(C):
-            for p in range(G.shape[2]):
-                for q in range(G.shape[3]):
-                    k = switches[n, c, p, q]
-                    r = p * sh - ph + k % hl
-                    s = q * sw - pw + k // hl
-                    if 0 <= r < H and 0 <= s < W:
-                        dI[n, c, r, s] += G[n, c, p, q]
-    return dI
 
 
 # ------------------------------------------------------------------ average pooling
@@ -369,7 +352,9 @@ def test_max_pool_backward_matches_mask_and_finite_differences(pool_case, rng):
             explicit[n, c] = unvec(vec(G[n, c]) @ M, (H, W))
     assert relative_error(dI, explicit) < 1e-7
     _, ref_S = max_pool_loops(I, window, pad, stride)
-    assert relative_error(dI, _route_loops(G, ref_S, I.shape, window, pad, stride)) < 1e-12
+    assert (
+        relative_error(dI, max_pool_backward_loops(G, ref_S, I.shape, window, pad, stride)) < 1e-12
+    )
     num = numerical_gradient(
         lambda t: float(np.sum(max_pool_forward(t, window, pad, stride)[0] * G)), I
     )
