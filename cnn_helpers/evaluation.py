@@ -11,14 +11,13 @@ import numpy as np
 
 from ._checks import as_int, as_int_array
 from ._threads import blas_threads
-from .data import prepare_images
 
 __all__ = ["evaluate"]
 
 
 # ----------------------------------------------------------------- validation
 def _check_model(model):
-    for attr in ("params", "loss_and_grads", "forward", "input_shape", "n_classes", "dtype"):
+    for attr in ("params", "loss_and_grads", "predict_proba", "input_shape", "n_classes", "dtype"):
         if not hasattr(model, attr):
             raise TypeError(
                 f"model must be a ThreeLayerCNN (missing attribute {attr!r}); "
@@ -62,7 +61,7 @@ def _check_images_labels(xname, x, yname, y, model):
 
 
 # ------------------------------------------------------------------ evaluation
-def evaluate(model, X, y, batch_size=1024, *, threads=None):
+def evaluate(model, X, y, batch_size=256, *, threads=None):
     """Mean cross-entropy and accuracy of ``model`` on a whole data set.
 
     Parameters
@@ -95,18 +94,13 @@ def evaluate(model, X, y, batch_size=1024, *, threads=None):
     model = _check_model(model)
     batch_size = as_int("batch_size", batch_size, 1)
     X = np.asarray(X)
+    if X.dtype == np.uint8:
+        X, y = _check_images_labels("X", X, "y", y, model)
     with blas_threads(threads):
-        if X.dtype == np.uint8:
-            X, y = _check_images_labels("X", X, "y", y, model)
-            X = prepare_images(X, model.dtype)
-        else:
-            if X.ndim != 4 or X.shape[0] == 0:
-                raise ValueError(
-                    f"X must be uint8 images (N, H, W) or prepared float images "
-                    f"(N, C, H, W) with N >= 1; got shape {X.shape} and dtype "
-                    f"{X.dtype}"
-                )
-            y = _check_labels("y", y, "X", X.shape[0], model.n_classes)
+        X = model._inference_input(X)  # predict_proba's checks and preparation
+        if X.shape[0] == 0:
+            raise ValueError("X must hold at least one image to be evaluated; got none")
+        y = _check_labels("y", y, "X", X.shape[0], model.n_classes)
         return _scores(model, X, y, batch_size)
 
 

@@ -9,8 +9,9 @@ line (``python -m cnn_helpers.train``):
 * every mini-batch takes the paper's step ``K := K - alpha dJ/dK`` for every parameter,
   in place in ``model.params`` (optionally with classical momentum);
 * after every epoch (or every ``eval_every`` epochs) the model is evaluated
-  (:func:`evaluate`) on the clean training images and on the test images, and the
-  numbers go into the returned history.
+  (:func:`evaluate`) on the clean training images and on the validation images (see
+  :mod:`cnn_helpers.splits`), and the numbers go into the returned history. The test
+  split is not read here unless a caller asks for it with ``monitor``.
 
 Everything random comes from ``numpy.random.default_rng(seed)``, so a run is
 reproducible given the seed (up to the last bits of floating-point sums, which can
@@ -122,35 +123,26 @@ def gradient_step(params, grads, lr, momentum=0.0, velocity=None):
 
 
 # ------------------------------------------------------------------ bookkeeping
-#: history key -> record key; the first five are kept per evaluation, the rest per epoch
-_HISTORY_KEYS = {
-    "epoch": "epoch",
-    "train_loss": "train_loss",
-    "train_acc": "train_acc",
-    "test_loss": "test_loss",
-    "test_acc": "test_acc",
-    "batch_loss": "batch_loss",
-    "lr": "lr",
-    "time": "elapsed",
-}
-_PER_EPOCH = ("batch_loss", "lr", "time")
+#: history key -> record key of the values kept every epoch
+_PER_EPOCH = {"batch_loss": "batch_loss", "lr": "lr", "time": "elapsed"}
 
 
 def _new_history(eval_sets):
-    """Empty lists for the history keys that this run fills, in the documented order."""
-    prefixes = [prefix for prefix, _, _ in eval_sets]
-    return {
-        key: []
-        for key in _HISTORY_KEYS
-        if key in ("epoch", *_PER_EPOCH) or key.split("_")[0] in prefixes
-    }
+    """Empty lists for the history keys that this run fills, in the documented order:
+    epoch, then loss and accuracy of every evaluated split, then the per-epoch keys."""
+    keys = ["epoch"]
+    for prefix, _, _ in eval_sets:
+        keys += [f"{prefix}_loss", f"{prefix}_acc"]
+    return {key: [] for key in (*keys, *_PER_EPOCH)}
 
 
 def _append(history, record, evaluated):
     """Copy an epoch record into the history (the evaluation keys only when evaluated)."""
     for key, values in history.items():
-        if evaluated or key in _PER_EPOCH:
-            values.append(record[_HISTORY_KEYS[key]])
+        if key in _PER_EPOCH:
+            values.append(record[_PER_EPOCH[key]])
+        elif evaluated:
+            values.append(record[key])
 
 
 # ------------------------------------------------------------------ training
@@ -168,6 +160,24 @@ class _Options(NamedTuple):
     eval_every: int
     eval_batch_size: int
     callback: object
+
+
+def _check_monitor(monitor):
+    """``train(monitor=...)`` as a dict name -> (images, labels); names are checked."""
+    if monitor is None:
+        return {}
+    if not isinstance(monitor, dict):
+        raise TypeError(
+            f"monitor must be a dict name -> (images, labels); got {type(monitor).__name__}"
+        )
+    for name, pair in monitor.items():
+        if not (isinstance(name, str) and name.isidentifier()) or name in ("train", "val"):
+            raise ValueError(
+                f"monitor names must be identifiers other than 'train' and 'val'; got {name!r}"
+            )
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(f"monitor[{name!r}] must be a pair (images, labels)")
+    return dict(monitor)
 
 
 def _check_options(image_hw, given):
@@ -198,8 +208,8 @@ def train(
     model,
     x_train,
     y_train,
-    x_test=None,
-    y_test=None,
+    x_val=None,
+    y_val=None,
     *,
     epochs=60,
     batch_size=32,
@@ -211,7 +221,8 @@ def train(
     seed=0,
     eval_every=1,
     eval_train=True,
-    eval_batch_size=1024,
+    eval_batch_size=256,
+    monitor=None,
     callback=None,
     verbose=False,
     print_fn=print,
@@ -237,8 +248,10 @@ def train(
         Stored training images (``load_signs().x_train``); each epoch they are shifted
         (see ``max_shift``) and then normalized with ``prepare_images``.
     y_train : int ndarray, shape (N,)
-    x_test, y_test : optional, like x_train / y_train
-        Evaluated at every evaluation epoch (test_loss, test_acc in the history).
+    x_val, y_val : optional, like x_train / y_train
+        The validation split (:func:`cnn_helpers.splits.split_signs`), evaluated at
+        every evaluation epoch (val_loss, val_acc in the history): choose a recipe on
+        these, never on the test split.
     epochs : int >= 1
     batch_size : int >= 1
     lr : float > 0
@@ -254,16 +267,21 @@ def train(
         Seeds the generator of the shuffling and of the shifts. Evaluation draws no
         random numbers, so ``eval_every`` does not change the training itself.
     eval_every : int >= 1, default 1
-        Evaluate after every ``eval_every``-th epoch and after the last one. A full
-        evaluation of the 7,172 test images costs about as much as a training epoch.
+        Evaluate after every ``eval_every``-th epoch and after the last one.
     eval_train : bool, default True
         At evaluation epochs, also evaluate the clean (unshifted) training images
         (train_loss, train_acc).
     eval_batch_size : int >= 1
+    monitor : dict name -> (images, labels), optional
+        Further splits evaluated at every evaluation epoch, as ``<name>_loss`` and
+        ``<name>_acc`` (for exploration only, e.g. ``{"test": (x_test, y_test)}``; the
+        command line's ``--eval-test-each-epoch``). Names are identifiers other than
+        "train" and "val".
     callback : callable, optional
         Called after every epoch with a dict: epoch, epochs, lr, batch_loss, and
-        train_loss, train_acc, test_loss, test_acc (None when not evaluated at that
-        epoch), elapsed and eta (seconds). Returning ``False`` stops training early.
+        train_loss, train_acc, val_loss, val_acc and those of ``monitor`` (None when
+        not evaluated at that epoch), elapsed and eta (seconds). Returning ``False``
+        stops training early.
     verbose : bool
         Print one progress line per epoch with ``print_fn``.
     print_fn : callable, default print
@@ -276,11 +294,11 @@ def train(
     -------
     history : dict of lists
         Per evaluation: ``epoch`` (the epoch numbers evaluated, 1-based), ``train_loss``
-        and ``train_acc`` (with ``eval_train``), ``test_loss`` and ``test_acc`` (with
-        test data). Per epoch: ``batch_loss`` (mean mini-batch loss on the shifted
-        images during the epoch), ``lr`` (the rate of the epoch's last step) and
-        ``time`` (seconds since the start at the end of the epoch, evaluation
-        included). With ``eval_every=1`` all lists have one entry per epoch.
+        and ``train_acc`` (with ``eval_train``), ``val_loss`` and ``val_acc`` (with
+        validation data), then those of ``monitor``. Per epoch: ``batch_loss`` (mean
+        mini-batch loss on the shifted images during the epoch), ``lr`` (the rate of
+        the epoch's last step) and ``time`` (seconds since the start at the end of the
+        epoch, evaluation included). With ``eval_every=1`` all lists have one entry per epoch.
 
     Raises
     ------
@@ -291,10 +309,12 @@ def train(
     """
     model = _check_model(model)
     x_train, y_train = _check_images_labels("x_train", x_train, "y_train", y_train, model)
-    if (x_test is None) != (y_test is None):
-        raise ValueError("x_test and y_test must be given together (or both left None)")
-    if x_test is not None:
-        x_test, y_test = _check_images_labels("x_test", x_test, "y_test", y_test, model)
+    if (x_val is None) != (y_val is None):
+        raise ValueError("x_val and y_val must be given together (or both left None)")
+    sets = {} if x_val is None else {"val": (x_val, y_val)}
+    sets.update(_check_monitor(monitor))
+    for name, (x, y) in sets.items():
+        sets[name] = _check_images_labels(f"x_{name}", x, f"y_{name}", y, model)
     given = _Options(
         epochs,
         batch_size,
@@ -313,8 +333,8 @@ def train(
         eval_sets = []  # (history prefix, prepared images, labels)
         if eval_train:
             eval_sets.append(("train", prepare_images(x_train, model.dtype), y_train))
-        if x_test is not None:
-            eval_sets.append(("test", prepare_images(x_test, model.dtype), y_test))
+        for name, (x, y) in sets.items():
+            eval_sets.append((name, prepare_images(x, model.dtype), y))
         report = print_fn if verbose else None
         return _run(model, x_train, y_train, eval_sets, opts, report)
 
@@ -333,7 +353,7 @@ def _run(model, x_train, y_train, eval_sets, opts, report):
             model, x_train, y_train, rng, velocity, opts, epoch, steps_per_epoch
         )
         record = dict(epoch=epoch, epochs=opts.epochs, lr=alpha, batch_loss=batch_loss)
-        record.update(dict.fromkeys(("train_loss", "train_acc", "test_loss", "test_acc")))
+        record.update(dict.fromkeys(k for k in history if k not in ("epoch", *_PER_EPOCH)))
         evaluated = epoch % opts.eval_every == 0 or epoch == opts.epochs
         if evaluated:
             for prefix, X, y in eval_sets:
@@ -381,7 +401,9 @@ def format_record(record):
     )
     if record.get("train_loss") is not None:
         line += f"  train loss {record['train_loss']:.4f} acc {record['train_acc']:.4f}"
-    if record.get("test_loss") is not None:
-        line += f"  test loss {record['test_loss']:.4f} acc {record['test_acc']:.4f}"
+    for key in record:
+        name = key[: -len("_loss")]
+        if key.endswith("_loss") and name not in ("train", "batch") and record[key] is not None:
+            line += f"  {name} loss {record[key]:.4f} acc {record[name + '_acc']:.4f}"
     line += f"  elapsed {format_seconds(record['elapsed'])}  ETA {format_seconds(record['eta'])}"
     return line

@@ -296,7 +296,15 @@ CASES = [
     ("model-X-wrong-shape", lambda: MODEL.predict(X[:, :, :7]), ValueError, "X"),
     ("model-X-3d", lambda: MODEL.loss_and_grads(X[0], Y[:1]), ValueError, "X"),
     ("model-X-nan", lambda: MODEL.predict_proba(np.full((1, 1, 8, 8), np.nan)), ValueError, "X"),
-    ("model-X-empty", lambda: MODEL.predict(np.zeros((0, 1, 8, 8))), ValueError, "X"),
+    ("model-X-empty", lambda: MODEL.loss_and_grads(np.zeros((0, 1, 8, 8)), Y[:0]), ValueError, "X"),
+    ("model-X-int", lambda: MODEL.predict(np.zeros((2, 1, 8, 8), np.int64)), TypeError, "X"),
+    ("model-X-uint8-shape", lambda: MODEL.predict(np.zeros((2, 8, 7), np.uint8)), ValueError, "X"),
+    (
+        "model-X-uint8-train",
+        lambda: MODEL.forward(np.zeros((2, 1, 8, 8), np.uint8)),
+        TypeError,
+        "X",
+    ),
     (
         "model-labels-out-of-range",
         lambda: MODEL.loss_and_grads(X, np.array([0, 5])),

@@ -1,6 +1,7 @@
 """The training loop (cnn_helpers.training), the BLAS thread context and the training CLI
 (python -m cnn_helpers.train): small, fast runs on subsets of the shipped data."""
 
+import json
 import subprocess
 import sys
 
@@ -315,8 +316,8 @@ PINNED_RUNS = [
             "epoch": [1, 2, 3],
             "train_loss": [3.0700492192650533, 2.946393044987582, 2.9211677425913565],
             "train_acc": [0.3611111111111111, 0.4166666666666667, 0.4861111111111111],
-            "test_loss": [3.187195316124476, 3.122166090145845, 3.1070811087140013],
-            "test_acc": [0.175, 0.225, 0.225],
+            "val_loss": [3.187195316124476, 3.122166090145845, 3.1070811087140013],
+            "val_acc": [0.175, 0.225, 0.225],
             "batch_loss": [5.885661065124599, 3.1313611490771205, 3.004595573669061],
             "lr": [0.04267766952966369, 0.01852952387243698, 0.000851854342773295],
         },
@@ -328,8 +329,8 @@ PINNED_RUNS = [
             "epoch": [2, 3],
             "train_loss": [3.0368293914386277, 2.9996999334565695],
             "train_acc": [0.2777777777777778, 0.125],
-            "test_loss": [3.1210562505824955, 3.0646082499584617],
-            "test_acc": [0.15, 0.125],
+            "val_loss": [3.1210562505824955, 3.0646082499584617],
+            "val_acc": [0.15, 0.125],
             "batch_loss": [5.975462201508918, 3.104141579523736, 3.0452440671751613],
             "lr": [0.05, 0.005000000000000001, 0.0005],
         },
@@ -386,11 +387,11 @@ def test_train_reduces_the_loss_and_is_reproducible(small):
         runs.append((history, model))
     history, model = runs[0]
     assert history["epoch"] == [1, 2]
-    for key in ("train_loss", "train_acc", "test_loss", "test_acc", "batch_loss", "lr", "time"):
+    for key in ("train_loss", "train_acc", "val_loss", "val_acc", "batch_loss", "lr", "time"):
         assert len(history[key]) == 2, key
     assert history["train_loss"][-1] < np.log(24) - 0.2
     assert [r["epoch"] for r in records] == [1, 2] and records[-1]["eta"] == 0
-    assert history["test_acc"][-1] == pytest.approx(records[-1]["test_acc"])
+    assert history["val_acc"][-1] == pytest.approx(records[-1]["val_acc"])
     for key in model.params:
         np.testing.assert_array_equal(model.params[key], runs[1][1].params[key])
     assert history["train_loss"] == runs[1][0]["train_loss"]
@@ -412,7 +413,7 @@ def test_train_with_momentum_and_callback_stop(small):
         callback=lambda r: False,
     )
     assert len(history["batch_loss"]) == 1  # the callback stopped after epoch 1
-    assert "test_acc" not in history and "train_acc" not in history
+    assert "val_acc" not in history and "train_acc" not in history
 
 
 def test_eval_every_evaluates_less_and_trains_the_same(small):
@@ -420,9 +421,9 @@ def test_eval_every_evaluates_less_and_trains_the_same(small):
     a, b = ThreeLayerCNN(dtype=np.float32), ThreeLayerCNN(dtype=np.float32)
     ha = train(a, x_tr, y_tr, x_te, y_te, epochs=3, batch_size=60, eval_every=2)
     hb = train(b, x_tr, y_tr, x_te, y_te, epochs=3, batch_size=60, eval_every=1)
-    assert ha["epoch"] == [2, 3] and len(ha["test_acc"]) == 2 and len(ha["batch_loss"]) == 3
+    assert ha["epoch"] == [2, 3] and len(ha["val_acc"]) == 2 and len(ha["batch_loss"]) == 3
     assert hb["epoch"] == [1, 2, 3]
-    assert ha["test_acc"] == hb["test_acc"][1:] and ha["batch_loss"] == hb["batch_loss"]
+    assert ha["val_acc"] == hb["val_acc"][1:] and ha["batch_loss"] == hb["batch_loss"]
     for key in a.params:
         np.testing.assert_array_equal(a.params[key], b.params[key])
 
@@ -439,7 +440,7 @@ def test_train_prints_progress(small, capsys):
         verbose=True,
     )
     line = capsys.readouterr().out
-    for word in ("epoch 1/1", "batch loss", "train loss", "test loss", "acc", "elapsed", "ETA"):
+    for word in ("epoch 1/1", "batch loss", "train loss", "val loss", "acc", "elapsed", "ETA"):
         assert word in line
 
 
@@ -479,8 +480,14 @@ def test_train_rejects_bad_data(small):
         train(model, x_tr, y_tr[:-1])
     with pytest.raises(ValueError, match="y_train"):
         train(model, x_tr, np.full(len(x_tr), 24))
-    with pytest.raises(ValueError, match="x_test and y_test"):
+    with pytest.raises(ValueError, match="x_val and y_val"):
         train(model, x_tr, y_tr, x_te)
+    with pytest.raises(ValueError, match="monitor names"):
+        train(model, x_tr, y_tr, monitor={"val": (x_te, y_te)})
+    with pytest.raises(TypeError, match="monitor"):
+        train(model, x_tr, y_tr, monitor=[(x_te, y_te)])
+    with pytest.raises(ValueError, match="y_test"):
+        train(model, x_tr, y_tr, monitor={"test": (x_te, y_te[:-1])})
     with pytest.raises(ValueError, match="x_train"):
         train(model, np.zeros((4, 20, 20), np.uint8), np.zeros(4, int))
     with pytest.raises(TypeError, match="model"):
@@ -525,8 +532,40 @@ def test_cli_trains_saves_and_verifies(tmp_path, capsys):
     assert out.is_file()
     assert "epoch 1/1" in text and "ETA" in text and "test accuracy" in text
     assert "predictions identical to the trained model: True (64/64)" in text
+    epoch_lines = [line for line in text.splitlines() if line.startswith("epoch ")]
+    assert all(" val loss " in line and " test " not in line for line in epoch_lines)
     loaded = ThreeLayerCNN.load(out)
     assert loaded.dtype == np.float32
+
+
+def test_cli_reads_the_test_split_only_once_unless_asked(tmp_path, capsys, monkeypatch):
+    """Training sees the training and validation splits; the test split is evaluated by
+    one predict after training, unless --eval-test-each-epoch asks for more."""
+    import cnn_helpers.cli.train_command as command
+
+    seen = []
+    real_train = command.train
+
+    def spy(model, x_train, y_train, x_val, y_val, **kwargs):
+        seen.append((len(x_train), len(x_val), sorted(kwargs.get("monitor") or {})))
+        return real_train(model, x_train, y_train, x_val, y_val, **kwargs)
+
+    monkeypatch.setattr(command, "train", spy)
+    common = ["--epochs", "2", "--train-limit", "64", "--test-limit", "40", "--eval-every", "1"]
+    summary = tmp_path / "run.json"
+    argv = [*common, "--out", str(tmp_path / "a.npz"), "--summary", str(summary)]
+    assert train_cli.main(argv) == 0
+    assert seen[-1] == (64, 486, [])
+    record = json.loads(summary.read_text())
+    assert set(record) >= {"seed", "val_acc", "test_acc", "train_seconds", "options"}
+    assert record["n_test"] == 40 and 0 <= record["test_acc"] <= 1
+    text = capsys.readouterr().out
+    assert "validation accuracy" in text and "evaluated once" in text
+    argv = [*common, "--out", str(tmp_path / "b.npz"), "--eval-test-each-epoch"]
+    assert train_cli.main(argv) == 0
+    assert seen[-1] == (64, 486, ["test"])
+    epoch_lines = [line for line in capsys.readouterr().out.splitlines() if "epoch " in line]
+    assert all(" test loss " in line for line in epoch_lines if line.startswith("epoch "))
 
 
 def test_cli_adds_the_npz_suffix(tmp_path, capsys):
@@ -566,6 +605,9 @@ def test_cli_adds_the_npz_suffix(tmp_path, capsys):
         (["--shift", "-2"], "--shift"),
         (["--shift", "28"], "--shift"),
         (["--out", "/nonexistent-folder/x.npz"], "--out"),
+        (["--summary", "/nonexistent-folder/x.json"], "--summary"),
+        (["--val-fraction", "0"], "--val-fraction"),
+        (["--val-fraction", "ten"], "--val-fraction"),
     ],
 )
 def test_cli_bad_options_are_argparse_errors(argv, word, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import sys
 import time
 from pathlib import Path
@@ -12,8 +13,10 @@ import numpy as np
 from .._threads import blas_threads
 from ..data import SHIFT_FILLS, load_signs, prepare_images
 from ..model import ThreeLayerCNN
+from ..splits import VAL_FRACTION, split_signs
 from ..training import LR_SCHEDULES, format_seconds, train
 from ._options import (
+    _option,
     _any_int,
     _momentum,
     _new_parser,
@@ -21,6 +24,10 @@ from ._options import (
     _positive_float,
     _positive_int,
 )
+
+
+#: ``--val-fraction``: a number strictly between 0 and 1
+_fraction = _option(float, lambda value: 0.0 < value < 1.0, "a number in (0, 1)")
 
 
 def _defaults(function) -> dict:
@@ -79,7 +86,8 @@ def build_train_parser():
         "cnn-train",
         "Train the paper's 3-layer CNN (conv-ReLU-pool, conv-ReLU-pool, fully connected, "
         "softmax) on the shipped Sign Language MNIST by mini-batch gradient descent, "
-        "evaluate it on the complete test split and save it.",
+        "monitor it on the validation split (held-out groups of training images), "
+        "evaluate it once on the complete test split and save it.",
         TRAIN_DEFAULTS["batch_size"],
         "images per gradient step",
         "NumPy BLAS threads during training and evaluation",
@@ -97,15 +105,37 @@ def build_train_parser():
         type=_positive_int,
         default=TRAIN_DEFAULTS["eval_every"],
         metavar="K",
-        help="evaluate the clean training images and the test split after every K-th epoch "
-        "(and after the last one)",
+        help="evaluate the clean training images and the validation split after every "
+        "K-th epoch (and after the last one)",
+    )
+    add(
+        "--val-fraction",
+        type=_fraction,
+        default=VAL_FRACTION,
+        metavar="F",
+        help="fraction of each letter's training images held out for validation, as whole "
+        "groups of near-duplicates (cnn_helpers.splits)",
+    )
+    add(
+        "--eval-test-each-epoch",
+        action="store_true",
+        help="exploration only: also evaluate the test split at every evaluation epoch "
+        "(choosing a recipe by these numbers tunes on the test split)",
+    )
+    add(
+        "--summary",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also write the run's numbers (seed, validation and test accuracy, training "
+        "seconds, the options) as JSON to PATH",
     )
     add(
         "--train-limit",
         type=_positive_int,
         default=None,
         metavar="N",
-        help="train on the first N training images only (quick checks)",
+        help="train on the first N images of the training split only (quick checks)",
     )
     add(
         "--test-limit",
@@ -123,29 +153,33 @@ def train_main(argv=None):
     parser = build_train_parser()
     args = parser.parse_args(argv)
     out = args.out if args.out.suffix == ".npz" else args.out.with_name(args.out.name + ".npz")
-    if not out.parent.is_dir():
-        parser.error(f"argument --out: the folder {str(out.parent)!r} does not exist")
+    for flag, path in (("--out", out), ("--summary", args.summary)):
+        if path is not None and not path.parent.is_dir():
+            parser.error(f"argument {flag}: the folder {str(path.parent)!r} does not exist")
     try:
-        data = load_signs(args.data)
+        splits = split_signs(load_signs(args.data), fraction=args.val_fraction)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    image_hw = data.x_train.shape[1:]
+    image_hw = splits.x_train.shape[1:]
     if args.shift >= min(image_hw):
         parser.error(
             f"argument --shift: must be smaller than the image size "
             f"{min(image_hw)}; got {args.shift}"
         )
-    x_test, y_test = data.x_test[: args.test_limit], data.y_test[: args.test_limit]
+    x_test, y_test = splits.x_test[: args.test_limit], splits.y_test[: args.test_limit]
     with blas_threads(args.threads):
-        model, history, seconds = _train_model(args, data, image_hw)
-        # final evaluation on the test split, exactly as a user of the saved file would
+        model, history, seconds = _train_model(args, splits, image_hw)
+        # the test split, once, after training, exactly as a user of the saved file would
         pred = model.predict(prepare_images(x_test))
-        _report_test_accuracy(pred, y_test, data.classes, seconds, history)
-        return _save_and_verify(model, out, x_test, pred)
+        test_acc = _report_test_accuracy(pred, y_test, splits.classes, seconds, history)
+        status = _save_and_verify(model, out, x_test, pred)
+    if args.summary is not None:
+        _write_summary(args, history, test_acc, seconds, len(y_test))
+    return status
 
 
-def _train_model(args, data, image_hw):
+def _train_model(args, splits, image_hw):
     """Build the model of the options, print the setup and train it.
 
     Returns
@@ -154,8 +188,8 @@ def _train_model(args, data, image_hw):
     history : dict, see :func:`cnn_helpers.training.train`
     seconds : float, the training time
     """
-    x_train, y_train = data.x_train[: args.train_limit], data.y_train[: args.train_limit]
-    x_test, y_test = data.x_test[: args.test_limit], data.y_test[: args.test_limit]
+    x_train, y_train = splits.x_train[: args.train_limit], splits.y_train[: args.train_limit]
+    x_test, y_test = splits.x_test[: args.test_limit], splits.y_test[: args.test_limit]
     dtype = np.dtype(args.dtype)
     model = ThreeLayerCNN(
         input_shape=(1, *image_hw),
@@ -165,8 +199,9 @@ def _train_model(args, data, image_hw):
         dtype=dtype,
     )
     print(
-        f"Sign Language MNIST: {len(x_train)} training images, {len(x_test)} test images, "
-        f"{len(data.classes)} letters, {image_hw[0]}x{image_hw[1]} pixels"
+        f"Sign Language MNIST: {len(x_train)} training images, {len(splits.x_val)} "
+        f"validation images, {len(x_test)} test images, {len(splits.classes)} letters, "
+        f"{image_hw[0]}x{image_hw[1]} pixels"
     )
     print(
         f"model: ThreeLayerCNN(pool={args.pool!r}, activation={args.activation!r}, "
@@ -183,8 +218,8 @@ def _train_model(args, data, image_hw):
         model,
         x_train,
         y_train,
-        x_test,
-        y_test,
+        splits.x_val,
+        splits.y_val,
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
@@ -194,6 +229,7 @@ def _train_model(args, data, image_hw):
         lr_schedule=args.lr_schedule,
         seed=args.seed,
         eval_every=args.eval_every,
+        monitor={"test": (x_test, y_test)} if args.eval_test_each_epoch else None,
         verbose=True,
         print_fn=lambda s: print(s, flush=True),
         threads=args.threads,
@@ -202,11 +238,13 @@ def _train_model(args, data, image_hw):
 
 
 def _report_test_accuracy(pred, y_test, classes, seconds, history):
-    """Print the test accuracy, overall and for the three worst and best letters."""
+    """Print the validation accuracy of the last epoch and the test accuracy, overall and
+    for the three worst and best letters; returns the test accuracy."""
     acc = float(np.mean(pred == y_test))
     print(
-        f"trained in {format_seconds(seconds)}; test accuracy {acc:.4f} "
-        f"({int(np.sum(pred == y_test))}/{len(y_test)} test images)"
+        f"trained in {format_seconds(seconds)}; validation accuracy "
+        f"{history['val_acc'][-1]:.4f}; test accuracy {acc:.4f} "
+        f"({int(np.sum(pred == y_test))}/{len(y_test)} test images, evaluated once)"
     )
     per_letter = sorted(
         (float(np.mean(pred[y_test == c] == c)), letter)
@@ -216,8 +254,27 @@ def _report_test_accuracy(pred, y_test, classes, seconds, history):
     worst = ", ".join(f"{letter} {a:.3f}" for a, letter in per_letter[:3])
     best = ", ".join(f"{letter} {a:.3f}" for a, letter in per_letter[-3:])
     print(f"per-letter accuracy: lowest {worst}; highest {best}")
-    if history["test_acc"] and abs(history["test_acc"][-1] - acc) > 0:
-        print(f"(the last epoch's evaluation gave {history['test_acc'][-1]:.4f})")
+    return acc
+
+
+def _write_summary(args, history, test_acc, seconds, n_test):
+    """``--summary``: the run's numbers and options as JSON."""
+    options = {
+        key: (str(value) if isinstance(value, Path) else value)
+        for key, value in sorted(vars(args).items())
+        if key not in ("summary", "data")
+    }
+    summary = dict(
+        seed=args.seed,
+        val_acc=history["val_acc"][-1],
+        val_loss=history["val_loss"][-1],
+        test_acc=test_acc,
+        n_test=n_test,
+        train_seconds=round(seconds, 1),
+        options=options,
+    )
+    args.summary.write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"summary written to {args.summary}")
 
 
 def _save_and_verify(model, out, x_test, pred):
