@@ -47,6 +47,7 @@ from .pool import (
     max_pool_forward,
     max_pool_mask,
 )
+from .splits import SignSplits, split_signs
 from .vec import flatten, unflatten, unvec, unvec_flat, vec, vec_flat
 
 __version__ = "0.1.0"
@@ -95,5 +96,7 @@ __all__ = [
     "ThreeLayerCNN",
     "SignData",
     "load_signs",
+    "split_signs",
+    "SignSplits",
     "prepare_images",
 ]

@@ -94,8 +94,9 @@ def format_seconds(seconds):
 def gradient_step(params, grads, lr, momentum=0.0, velocity=None):
     """One gradient-descent step of every parameter, in place.
 
-    Plain (``velocity=None``): ``P := P - lr dJ/dP``. With classical momentum:
-    ``V := momentum V - lr dJ/dP; P := P + V``.
+    Plain (``velocity=None``): ``P := P - lr dJ/dP``. With momentum (the heavy-ball
+    form that PyTorch's SGD uses): ``V := momentum V + dJ/dP; P := P - lr V``, so the
+    velocity is a running sum of gradients and a change of ``lr`` takes effect at once.
 
     Parameters
     ----------
@@ -118,8 +119,8 @@ def gradient_step(params, grads, lr, momentum=0.0, velocity=None):
     for key, g in grads.items():
         v = velocity[key]
         v *= momentum
-        v -= lr * g
-        params[key] += v
+        v += g  # v := mu v + g
+        params[key] -= lr * v  # K := K - alpha v
 
 
 # ------------------------------------------------------------------ bookkeeping
@@ -237,7 +238,7 @@ def train(
 
     where J_B is the mean cross-entropy on B and ``alpha_t = lr * lr_factor(t)``
     follows ``lr_schedule`` over the steps. With ``momentum = mu > 0`` it becomes
-    classical momentum, ``V := mu V - alpha_t dJ_B/dP; P := P + V``; the default
+    momentum, ``V := mu V + dJ_B/dP; P := P - alpha_t V``; the default
     ``momentum=0`` is plain gradient descent.
 
     Parameters
