@@ -34,7 +34,14 @@ import numpy as np
 from ._checks import as_float, as_int
 from .data import SignData, load_signs
 
-__all__ = ["SignSplits", "VAL_FRACTION", "VAL_RADIUS", "validation_split", "split_signs"]
+__all__ = [
+    "SignSplits",
+    "VAL_FRACTION",
+    "VAL_RADIUS",
+    "validation_split",
+    "split_signs",
+    "nearest_neighbour",
+]
 
 #: default fraction of each letter's training images held out for validation
 VAL_FRACTION = 0.1
@@ -54,12 +61,55 @@ class SignSplits(NamedTuple):
     classes: tuple
 
 
+def _squared_distances(a, b):
+    """Squared Euclidean distances (n_a, n_b) between the rows of a and b, float64 arrays of
+    integer pixels: exact integers (every partial sum is an integer below 2**53)."""
+    sq_a = np.einsum("ij,ij->i", a, a)  # (n_a,)
+    sq_b = np.einsum("ij,ij->i", b, b)  # (n_b,)
+    return sq_a[:, None] + sq_b[None, :] - 2.0 * (a @ b.T)
+
+
+def nearest_neighbour(x, x_ref, batch_size=1024):
+    """For every image of ``x``, the index of the closest image of ``x_ref`` and their
+    RMS pixel difference (grey levels).
+
+    Parameters
+    ----------
+    x, x_ref : uint8 ndarray, shapes (N, H, W) and (M, H, W)
+    batch_size : int
+        Rows of ``x`` per distance matrix (memory about 8 * batch_size * M bytes).
+
+    Returns
+    -------
+    index : int ndarray (N,)
+        The first closest image in ``x_ref`` (ties: the smallest index).
+    rms : float ndarray (N,)
+    """
+    for name, arr in (("x", x), ("x_ref", x_ref)):
+        if not isinstance(arr, np.ndarray) or arr.dtype != np.uint8 or arr.ndim != 3:
+            got = f"{arr.dtype} {arr.shape}" if isinstance(arr, np.ndarray) else type(arr).__name__
+            raise TypeError(f"{name} must be uint8 images (N, H, W); got {got}")
+    if x.shape[1:] != x_ref.shape[1:] or len(x_ref) == 0:
+        raise ValueError(
+            f"x and x_ref must hold images of one size, x_ref at least one; got {x.shape} "
+            f"and {x_ref.shape}"
+        )
+    d = x.shape[1] * x.shape[2]
+    ref = x_ref.reshape(len(x_ref), d).astype(np.float64)
+    index, rms = np.empty(len(x), np.int64), np.empty(len(x))
+    for k in range(0, len(x), as_int("batch_size", batch_size, 1)):
+        rows = x[k : k + batch_size].reshape(-1, d).astype(np.float64)
+        dist2 = _squared_distances(rows, ref)  # (batch, M)
+        index[k : k + len(rows)] = best = dist2.argmin(axis=1)
+        rms[k : k + len(rows)] = np.sqrt(dist2[np.arange(len(rows)), best] / d)
+    return index, rms
+
+
 def _near_duplicate_groups(flat, radius):
     """Connected components of the 'RMS difference < radius' graph of the rows of
     ``flat`` (n, H*W float64 integer pixels); returns a group label per row."""
     n, d = flat.shape
-    sq = np.einsum("ij,ij->i", flat, flat)  # (n,) exact integers
-    dist2 = sq[:, None] + sq[None, :] - 2.0 * (flat @ flat.T)  # (n, n) exact integers
+    dist2 = _squared_distances(flat, flat)  # (n, n) exact integers
     linked = dist2 < radius * radius * d  # (n, n) bool, symmetric, True on the diagonal
     # every image takes the smallest label among its neighbours until nothing changes:
     # the labels are then the smallest index of each connected component

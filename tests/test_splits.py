@@ -9,7 +9,7 @@ import pytest
 
 from cnn_helpers import ThreeLayerCNN, load_signs, prepare_images
 from cnn_helpers.evaluation import evaluate
-from cnn_helpers.splits import SignSplits, split_signs, validation_split
+from cnn_helpers.splits import SignSplits, nearest_neighbour, split_signs, validation_split
 
 
 #: the first 16 hex digits of the SHA-256 of the validation indices as little-endian int64
@@ -24,14 +24,6 @@ def signs():
 @pytest.fixture(scope="module")
 def splits(signs):
     return split_signs(signs)
-
-
-def _rms_to_nearest(a, b):
-    """RMS pixel difference from every image of a to its nearest image in b (float64)."""
-    a = a.reshape(len(a), -1).astype(np.float64)
-    b = b.reshape(len(b), -1).astype(np.float64)
-    d2 = (a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2 * a @ b.T
-    return np.sqrt(np.maximum(d2.min(axis=1), 0) / a.shape[1])
 
 
 def test_split_is_a_stratified_partition_of_the_training_images(signs, splits):
@@ -59,7 +51,9 @@ def test_no_near_duplicate_crosses_the_split(splits):
     """Every validation image is at least `radius` grey levels (RMS) away from every
     training image of its letter, so the split measures new photos, not copies."""
     for c in range(24):
-        rms = _rms_to_nearest(splits.x_val[splits.y_val == c], splits.x_train[splits.y_train == c])
+        _, rms = nearest_neighbour(
+            splits.x_val[splits.y_val == c], splits.x_train[splits.y_train == c]
+        )
         assert rms.min() >= 15, (c, rms.min())
 
 
@@ -69,10 +63,7 @@ def test_grouping_makes_validation_harder_than_a_random_split(signs, splits):
     close to the test split."""
 
     def nn_acc(x, y, x_ref, y_ref):
-        a = x.reshape(len(x), -1).astype(np.float64)
-        b = x_ref.reshape(len(x_ref), -1).astype(np.float64)
-        d2 = (a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2 * a @ b.T
-        return float(np.mean(y_ref[d2.argmin(axis=1)] == y))
+        return float(np.mean(y_ref[nearest_neighbour(x, x_ref)[0]] == y))
 
     grouped = nn_acc(splits.x_val, splits.y_val, splits.x_train, splits.y_train)
     test = nn_acc(signs.x_test[:3000], signs.y_test[:3000], splits.x_train, splits.y_train)
@@ -148,3 +139,16 @@ def test_complete_test_split_fits_in_a_few_hundred_megabytes(model, signs):
             assert current - before < 5e6  # nothing large is kept afterwards
     finally:
         tracemalloc.stop()
+
+
+def test_nearest_neighbour_matches_a_loop(signs):
+    x, ref = signs.x_test[:7], signs.x_train[:50]
+    index, rms = nearest_neighbour(x, ref, batch_size=3)
+    for n in range(7):
+        d2 = [((x[n].astype(int) - r.astype(int)) ** 2).sum() for r in ref]
+        assert index[n] == int(np.argmin(d2))
+        assert rms[n] == pytest.approx(np.sqrt(min(d2) / 784), rel=1e-12)
+    with pytest.raises(TypeError, match="x_ref must be uint8"):
+        nearest_neighbour(x, ref.astype(float))
+    with pytest.raises(ValueError, match="one size"):
+        nearest_neighbour(x, ref[:, :27])
