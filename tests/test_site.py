@@ -166,6 +166,8 @@ _INSPECT = """async () => {
     solution_cells: main.querySelectorAll('div.cell.tag_solution').length,
     solution_note: main.querySelector('.solutions-note') !== null,
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    overflow: Math.max(...[...document.querySelectorAll('.content, .toc-drawer')]
+      .map(e => e.getBoundingClientRect().right)) - window.innerWidth,
     next: (document.querySelector('link[rel=next]') || {}).href || null,
     prev: (document.querySelector('link[rel=prev]') || {}).href || null,
     next_button: (document.querySelector('a.next-page') || {}).href || null,
@@ -331,6 +333,14 @@ def test_images_loaded_at_a_readable_size(pages, name):
         path = ROOT / "notebooks" / (Path(name).stem + ".ipynb")
         pngs = path.read_text(encoding="utf-8").count('"image/png"')
         assert sum(i["output"] for i in info["images"]) == pngs, f"{name}: figures missing"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_layout_fits_the_screen(pages, name):
+    overflow = pages[1][name]["overflow"]
+    assert overflow <= 0, (
+        f"{name}: the text column or the page contents run {overflow} px off screen"
+    )
 
 
 def test_internal_links_resolve(pages):
