@@ -46,6 +46,7 @@ __all__ = [
     "gradient_step",
     "lr_factor",
     "LR_SCHEDULES",
+    "RECOGNIZER_CHANNELS",
     "SHIFT_FILLS",
     "format_seconds",
     "format_record",
@@ -53,6 +54,11 @@ __all__ = [
 
 #: names accepted by ``train(lr_schedule=...)``; see :func:`lr_factor`
 LR_SCHEDULES = ("constant", "step", "cosine", "linear")
+
+#: kernels per convolution layer of the sign recognizer (notebook 08 and the command
+#: line), chosen on the validation split (tools/choose_recipe.py). ``ThreeLayerCNN``'s
+#: own default, (8, 16), is the smaller network that notebooks 00-07 derive and draw.
+RECOGNIZER_CHANNELS = (16, 32)
 
 
 # ------------------------------------------------------------------ schedule
@@ -212,9 +218,9 @@ def train(
     x_val=None,
     y_val=None,
     *,
-    epochs=60,
-    batch_size=32,
-    lr=0.1,
+    epochs=70,
+    batch_size=64,
+    lr=0.2,
     momentum=0.0,
     max_shift=3,
     fill="edge",

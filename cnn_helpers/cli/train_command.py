@@ -14,7 +14,7 @@ from .._threads import blas_threads
 from ..data import SHIFT_FILLS, load_signs, prepare_images
 from ..model import ThreeLayerCNN
 from ..splits import VAL_FRACTION, split_signs
-from ..training import LR_SCHEDULES, format_seconds, train
+from ..training import LR_SCHEDULES, RECOGNIZER_CHANNELS, format_seconds, train
 from ._options import (
     _option,
     _any_int,
@@ -39,7 +39,8 @@ def _defaults(function) -> dict:
 
 
 #: the training recipe of notebooks/08_sign_recognizer.ipynb: train()'s and the model's
-#: own defaults (one place for the numbers), float32, and where to save
+#: own defaults (one place for the numbers), the recognizer's width, float32, and where
+#: to save
 _TRAIN, _MODEL = _defaults(train), _defaults(ThreeLayerCNN.__init__)
 TRAIN_DEFAULTS = dict(
     **{
@@ -52,10 +53,13 @@ TRAIN_DEFAULTS = dict(
             "fill",
             "lr_schedule",
             "seed",
-            "eval_every",
         )
     },
+    # the clean training images and the validation split every 5th epoch (and after the
+    # last): evaluating the 4,074 training images costs about a third of an epoch
+    eval_every=5,
     shift=_TRAIN["max_shift"],
+    channels=RECOGNIZER_CHANNELS,
     pool=_MODEL["pool"],
     activation=_MODEL["activation"],
     dtype="float32",
@@ -107,6 +111,14 @@ def build_train_parser():
         metavar="K",
         help="evaluate the clean training images and the validation split after every "
         "K-th epoch (and after the last one)",
+    )
+    add(
+        "--channels",
+        type=_positive_int,
+        nargs=2,
+        default=list(TRAIN_DEFAULTS["channels"]),
+        metavar=("C1", "C2"),
+        help="kernels of the first and second convolution layer",
     )
     add(
         "--val-fraction",
@@ -193,6 +205,7 @@ def _train_model(args, splits, image_hw):
     dtype = np.dtype(args.dtype)
     model = ThreeLayerCNN(
         input_shape=(1, *image_hw),
+        channels=tuple(args.channels),
         pool=args.pool,
         activation=args.activation,
         seed=args.seed,
@@ -204,8 +217,8 @@ def _train_model(args, splits, image_hw):
         f"{image_hw[0]}x{image_hw[1]} pixels"
     )
     print(
-        f"model: ThreeLayerCNN(pool={args.pool!r}, activation={args.activation!r}, "
-        f"dtype={dtype.name}), {model.n_params()} parameters"
+        f"model: ThreeLayerCNN(channels={tuple(args.channels)}, pool={args.pool!r}, "
+        f"activation={args.activation!r}, dtype={dtype.name}), {model.n_params():,} parameters"
     )
     print(
         f"training: {args.epochs} epochs, batch {args.batch_size}, lr {args.lr:g} "
