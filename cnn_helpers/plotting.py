@@ -158,7 +158,7 @@ def plot_curves(history, figsize=(9, 3.5), epochs=None):
     """Learning curves from a dict of equal-length lists.
 
     Keys ending in ``loss`` go to the left panel, keys ending in ``acc`` to the
-    right one (for example ``train_loss``, ``test_loss``, ``train_acc``, ``test_acc``).
+    right one (for example ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc``).
     ``epochs`` gives the x position of the points (default 1, 2, ..., n).
     """
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=figsize)

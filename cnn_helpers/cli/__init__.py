@@ -9,8 +9,9 @@ location)::
     python -m cnn_helpers.benchmark --repeats 20 --skip-scaling
     python -m cnn_helpers.train --help
 
-The training run prints one line per epoch (loss, accuracy, elapsed time, ETA),
-evaluates the final model on the complete official test split (7,172 images), saves it
+The training run trains on the training split, prints one line per epoch (loss, elapsed
+time, ETA; every few epochs also the validation split's loss and accuracy), evaluates the
+final model once on the complete official test split (7,172 images), saves it
 with ``ThreeLayerCNN.save`` and checks that ``ThreeLayerCNN.load`` of the file, fed
 ``prepare_images`` of the stored test images, predicts exactly what the trained model in
 memory predicts. Exit status 0 on success, 1 if that check fails, 2 for bad options.
