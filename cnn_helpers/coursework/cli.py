@@ -111,7 +111,7 @@ def _grade(args) -> int:
 
 
 def _verify(args) -> int:
-    verdicts = verify(args.sources, timeout=args.timeout)
+    verdicts = verify(args.sources, timeout=args.timeout, jobs=args.jobs)
     bad = [v.notebook for v in verdicts if not v.ok]
     n = sum(len(v.exercises) for v in verdicts)
     print(
@@ -162,6 +162,13 @@ def _add_verify(sub) -> None:
         "wrong_answers/NN_name.md beside the notebook (must fail).",
     )
     v.add_argument("sources", nargs="+", metavar="SRC", help="notebooks and/or folders")
+    v.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="notebooks verified at the same time (default 2, 1 on one core)",
+    )
     v.add_argument(
         "--timeout",
         type=float,

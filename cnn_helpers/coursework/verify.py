@@ -12,6 +12,9 @@ So every variant runs in exactly the state the solution runs in, and expensive s
 from __future__ import annotations
 
 import copy
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +54,8 @@ class NotebookVerdict:
         return all(e.ok for e in self.exercises) and not self.other_errors and self.aborted is None
 
     def format(self) -> str:
-        lines = [f"{self.notebook}: {len(self.exercises)} exercise(s)"]
+        n = len(self.exercises)
+        lines = [f"{self.notebook}: {n} exercise{'s' if n != 1 else ''} ({self.seconds:.1f} s)"]
         for e in self.exercises:
             lines.append(f"  {e.number}. {shorten(e.title, 60)}  {'OK' if e.ok else 'NOT OK'}")
             for label, status, detail in e.variants:
@@ -114,6 +118,7 @@ def plan_notebook(path):
 
 def verify_notebook(path, timeout: float | None = 120) -> NotebookVerdict:
     """Verify one notebook (see the module docstring)."""
+    start = time.perf_counter()
     path = Path(path)
     nb, exercises, wrong = plan_notebook(path)
     verdict = NotebookVerdict(str(path))
@@ -136,6 +141,7 @@ def verify_notebook(path, timeout: float | None = 120) -> NotebookVerdict:
                 verdict.exercises.append(_verify_exercise(session, nb, ex, wrong))
         except ReplayError as exc:
             verdict.aborted = str(exc)
+    verdict.seconds = time.perf_counter() - start
     return verdict
 
 
@@ -183,14 +189,34 @@ def _verify_exercise(session, nb, ex, wrong) -> ExerciseVerdict:
     return verdict
 
 
-def verify(sources, timeout: float | None = 120, progress=print) -> list[NotebookVerdict]:
-    """Verify every notebook of ``sources``; everything is read and validated first."""
+def default_jobs() -> int:
+    """Notebooks verified at the same time: 2, or 1 on a single core."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def verify(
+    sources, timeout: float | None = 120, progress=print, jobs: int | None = None
+) -> list[NotebookVerdict]:
+    """Verify every notebook of ``sources``; everything is read and validated first.
+
+    ``jobs`` notebooks run at the same time, each in its own process and kernel (default
+    :func:`default_jobs`); the verdicts come back, and are printed, in notebook order.
+    """
     paths = collect_notebooks(sources)
     for p in paths:
         plan_notebook(p)
+    jobs = default_jobs() if jobs is None else int(jobs)
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     verdicts = []
-    for p in paths:
-        v = verify_notebook(p, timeout)
-        verdicts.append(v)
-        progress(v.format())
+    if jobs == 1 or len(paths) == 1:
+        for p in paths:
+            verdicts.append(verify_notebook(p, timeout))
+            progress(verdicts[-1].format())
+        return verdicts
+    # the longest notebooks first would be better; notebook order keeps the output stable
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for v in pool.map(verify_notebook, paths, [timeout] * len(paths)):
+            verdicts.append(v)
+            progress(v.format())
     return verdicts
