@@ -79,6 +79,7 @@ def nbgrader_notebook(nb, name: str):
     answers = written_solution_cells(nb, name)
     headings = exercise_headings(nb)
     out = copy.deepcopy(nb)
+    solution_cells = {ex.solution_cell for ex in exercises}
     roles = {}
     for ex in exercises:
         roles[ex.solution_cell] = _meta(
@@ -102,11 +103,11 @@ def nbgrader_notebook(nb, name: str):
         )
     for i, cell in enumerate(out.cells):
         text = cell_source(cell)
-        if i not in roles and any(w in text for w in ("BEGIN SOLUTION", "END SOLUTION")):
+        if i not in solution_cells and any(w in text for w in ("BEGIN SOLUTION", "END SOLUTION")):
             raise MarkerError(
                 "contains the words 'BEGIN SOLUTION' or 'END SOLUTION' outside a solution "
-                "cell: nbgrader would read them as a solution region (say 'the solution "
-                "markers' instead)",
+                "code cell: nbgrader would read them as a solution region (say 'the "
+                "solution markers' instead)",
                 name,
                 i,
             )
