@@ -531,7 +531,10 @@ def test_list_counts_the_written_answers(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"{path}: 4 exercises + 1 written"
     assert out[1].startswith("  1. Exercise 1: a square  (1 point)")
-    assert "  4. Exercise 4 — explain the transpose  (1 point)  written, graded by hand  [cells 14-15]" in out
+    assert (
+        "  4. Exercise 4 — explain the transpose  (1 point)  written, graded by hand  [cells 14-15]"
+        in out
+    )
     assert out[-1] == "  written answers: 2  [cells 15,17]"
     student = tmp_path / "student"
     assert cw.main(["student", str(path), "--out", str(student)]) == 0
