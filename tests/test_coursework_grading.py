@@ -279,7 +279,24 @@ def test_grade_a_class(tmp_path, capsys):
     assert got[("cyd", "c.ipynb", "2")]["status"] == "failed"  # the kernel died
     assert got[("cyd", "c.ipynb", "3")]["status"] == "passed"  # graded after the restart
     assert "4" not in {r["exercise"] for r in rows}  # the written exercise: by hand
-    assert "written (grade by hand" in out and "ann 4/4" in out.replace("  ", " ")
+    assert "written exercises (grade by hand" in out and "  ann: 4/4" in out
+    assert "  c.ipynb: 1" in out and "  bob: 0/4" in out
+
+
+def test_an_unresponsive_kernel_is_restarted_and_the_setup_replayed(tmp_path, monkeypatch):
+    """A cell that ignores the interrupt: the kernel is restarted, the set-up replayed."""
+    monkeypatch.setattr(cw.session, "PROBE_SECONDS", 2.0)
+    nb = course()
+    inst = write(nb, tmp_path / "inst" / "c.ipynb")
+    stuck = solved_student(nb)
+    stuck.cells[2].source = (
+        "def square(x):\n    import signal\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "    while True:\n        pass"
+    )
+    path = write(stuck, tmp_path / "sub" / "c.ipynb")
+    report = cw.check_against(path, inst, timeout=2)
+    assert [r.status for r in report.results] == ["timed out", "passed", "passed"]
+    assert report.other_errors == () and report.aborted is None
 
 
 def test_grade_bad_input_writes_nothing(tmp_path, capsys):

@@ -101,7 +101,7 @@ from .answers import (
     written_answer_cells,
     written_solution_cells,
 )
-from . import against
+from . import against, session
 from .check import check_against, check_notebook
 from .cli import main
 from .errors import CheckError, MarkerError
@@ -154,6 +154,7 @@ __all__ = [
     "WrongAnswer",
     "load_wrong_answers",
     "against",
+    "session",
     "run_notebook",
     "execute_in_place",
     "tidy",

@@ -99,8 +99,12 @@ def _check(args) -> int:
 
 
 def _grade(args) -> int:
-    if args.csv and Path(args.csv).is_dir():
+    if Path(args.csv).is_dir():
         raise ValueError(f"--csv {args.csv} is a folder: give a file name")
+    if not Path(args.csv).resolve().parent.is_dir():
+        raise FileNotFoundError(
+            f"--csv {args.csv}: the folder {Path(args.csv).parent} does not exist"
+        )
     rows, written = grade(args.submissions, args.against, timeout=args.timeout)
     text = to_csv(rows)
     Path(args.csv).write_text(text)

@@ -191,11 +191,10 @@ def summary_table(rows, written) -> str:
     widths = [max(len(row[c]) for row in table) for c in range(3)]
     for row in table:
         lines.append("  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3])
-    lines.append("totals: " + ", ".join(f"{s} {p:g}/{m:g}" for s, (p, m) in totals.items()))
+    lines.append("totals (points/max points):")
+    lines += [f"  {s}: {p:g}/{m:g}" for s, (p, m) in totals.items()]
     hand = {nb: n for nb, n in written.items() if n}
     if hand:
-        lines.append(
-            "written (grade by hand, not in the CSV): "
-            + ", ".join(f"{nb}: {n}" for nb, n in hand.items())
-        )
+        lines.append("written exercises (grade by hand, not in the CSV):")
+        lines += [f"  {nb}: {n}" for nb, n in hand.items()]
     return "\n".join(lines)
