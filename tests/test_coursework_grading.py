@@ -138,6 +138,8 @@ def test_list_shows_points_optional_written_and_wrong_answers(tmp_path, capsys):
     assert out[2] == "  2. Exercise 2 — the answer  (2 points)  1 wrong answer  [cells 5-7]"
     assert out[3] == "  3. Exercise 3 — a bonus  (1 point, optional)  0 wrong answers  [cells 9-10]"
     assert out[4] == "  4. Exercise 4 — explain  (2 points)  written, graded by hand  [cells 11-12]"
+    assert cw.main(["list", str(path), "--wrong"]) == 0
+    assert "       wrong: 41" in capsys.readouterr().out.splitlines()
     ex = cw.find_exercises(course())
     assert [(e.number, e.points, e.optional, e.max_points) for e in ex] == [
         (1, 1, False, 1),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from ._text import ranges
+from ._text import ranges, shorten
 from .answers import written_answer_cells, written_solution_cells
 from .check import check_against, check_notebook, instructor_for
 from .errors import CheckError
@@ -69,7 +69,12 @@ def _list(args) -> int:
             else:
                 n = sum(w.exercise == ex.number for w in wrong)
                 kind = f"{_plural(n, 'wrong answer')}  [cells {ranges(ex.cells)}]"
-            print(f"  {ex.number}. {ex.title}  ({describe(ex.points, ex.optional)})  {kind}")
+            title = shorten(ex.title, 60)
+            print(f"  {ex.number}. {title}  ({describe(ex.points, ex.optional)})  {kind}")
+            if args.wrong and not hasattr(ex, "heading_cell"):
+                for w in wrong:
+                    if w.exercise == ex.number:
+                        print(f"       wrong: {w.mistake}")
         print(
             f"  written answers: {len(answers)}" + (f"  [cells {ranges(answers)}]" * bool(answers))
         )
@@ -244,6 +249,9 @@ def _add_check(sub) -> None:
 def _add_list(sub) -> None:
     ls = sub.add_parser("list", help="list the exercises of notebooks (nothing is executed)")
     ls.add_argument("sources", nargs="+", metavar="SRC")
+    ls.add_argument(
+        "--wrong", action="store_true", help="also name the wrong answers recorded per exercise"
+    )
 
 
 #: command name -> (adds its sub-parser, runs it); the order is the order of --help
