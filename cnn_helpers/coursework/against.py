@@ -67,6 +67,18 @@ def _find(haystack, needle, start):
     return None
 
 
+def _first_difference(first, last, lines) -> str:
+    """Which expected line is missing or changed, for the error message."""
+    for k, line in enumerate(first):
+        if k >= len(lines) or lines[k] != line:
+            return f"line {k + 1} should be {line.strip()!r}"
+    tail = lines[len(lines) - len(last) :] if len(lines) >= len(last) else lines
+    for k, line in enumerate(last):
+        if k >= len(tail) or tail[k] != line:
+            return f"the cell should end with {line.strip()!r}"
+    return "the cell is too short"
+
+
 def extract_bodies(instructor_source: str, student_source: str) -> list[list[str]]:
     """The student's replacement of each solution region of one instructor cell.
 
@@ -95,7 +107,7 @@ def extract_bodies(instructor_source: str, student_source: str) -> list[list[str
     if lines[: len(first)] != first or (last and lines[len(lines) - len(last) :] != last):
         raise MatchError(
             "the lines around the solution region were changed (only the code that "
-            "replaces the region may differ)"
+            f"replaces the region may differ): {_first_difference(first, last, lines)}"
         )
     end = len(lines) - len(last)
     if end < len(first):
