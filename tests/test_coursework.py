@@ -186,7 +186,13 @@ def test_student_version_of_synthetic_notebook():
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
     tags = {i: c.metadata.get("coursework") for i, c in enumerate(student.cells)}
-    assert tags[6] == {"exercise": 2, "role": "solution", "title": "Exercise 2 — the answer a"}
+    assert tags[6] == {
+        "exercise": 2,
+        "role": "solution",
+        "title": "Exercise 2 — the answer a",
+        "points": 1,
+        "optional": False,
+    }
     assert tags[8]["role"] == "check" and tags[1] is None
     assert find_exercises(student) == find_exercises(nb)  # found again from the tags
 
@@ -397,7 +403,7 @@ def test_check_stops_at_a_timeout(tmp_path):
     path = tmp_path / "slow.ipynb"
     nbformat.write(nb, path)
     report = check_notebook(path, timeout=2)
-    assert [r.status for r in report.results] == ["failed", "not run"]
+    assert [r.status for r in report.results] == ["timed out", "not run"]
     assert report.results[0].error.ename == "TimeoutError"
     assert "cell 2 did not finish within 2 s" in report.aborted and report.exit_code == 1
 
@@ -501,7 +507,7 @@ def test_written_solutions_become_answer_placeholders():
 def test_a_written_solution_does_not_hide_the_exercise_title():
     exercises = find_exercises(with_written_answers())
     assert [(e.number, e.title, e.cells) for e in exercises][3] == (
-        4,
+        5,  # the number of its heading, the one students read
         "Exercise 5 — compute and explain",
         (18, 19),
     )
@@ -523,7 +529,12 @@ def test_list_counts_the_written_answers(tmp_path, capsys):
     nbformat.write(with_written_answers(), path)
     assert cw.main(["list", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"{path}: 4 exercises" and out[1].startswith("  1. Exercise 1: a square")
+    assert out[0] == f"{path}: 4 exercises + 1 written"
+    assert out[1].startswith("  1. Exercise 1: a square  (1 point)")
+    assert (
+        "  4. Exercise 4 — explain the transpose  (1 point)  written, graded by hand  [cells 14-15]"
+        in out
+    )
     assert out[-1] == "  written answers: 2  [cells 15,17]"
     student = tmp_path / "student"
     assert cw.main(["student", str(path), "--out", str(student)]) == 0

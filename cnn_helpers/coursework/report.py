@@ -9,17 +9,32 @@ from .exercises import Exercise
 from .execute import CellError
 
 PASSED, FAILED, NOT_ATTEMPTED, NOT_RUN = "passed", "failed", "not attempted", "not run"
+#: a cell of the exercise ran longer than the timeout
+TIMED_OUT = "timed out"
+#: the exercise could not be graded (its answer could not be matched to the instructor's)
+ERROR = "error"
+#: ``grade`` only: the student handed in no such notebook
+MISSING = "missing"
+STATUSES = (PASSED, FAILED, NOT_ATTEMPTED, TIMED_OUT, ERROR, NOT_RUN, MISSING)
 
 
 @dataclass(frozen=True)
 class ExerciseResult:
     """The outcome of one exercise: ``status`` is one of ``"passed"``, ``"failed"``,
-    ``"not attempted"`` (a cell of it raised NotImplementedError) or ``"not run"``
-    (execution stopped before it); ``error`` is the first error in its cells."""
+    ``"not attempted"`` (a cell of it raised NotImplementedError), ``"timed out"``,
+    ``"error"`` (its answer could not be matched, see ``problem``), ``"not run"``
+    (execution stopped before it) or ``"missing"``; ``error`` is the first error in its
+    cells."""
 
     exercise: Exercise
     status: str
     error: CellError | None = None
+    problem: str | None = None
+
+    @property
+    def points(self):
+        """The points earned: the exercise's points if it passed, else 0."""
+        return self.exercise.points if self.status == PASSED else 0
 
 
 @dataclass(frozen=True)
@@ -42,10 +57,11 @@ class CheckReport:
     results: tuple[ExerciseResult, ...]
     other_errors: tuple[CellError, ...] = ()
     aborted: str | None = None
+    against: str | None = None
     counts: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        counts = {s: 0 for s in (PASSED, FAILED, NOT_ATTEMPTED, NOT_RUN)}
+        counts = {s: 0 for s in STATUSES}
         for r in self.results:
             counts[r.status] += 1
         object.__setattr__(self, "counts", counts)
@@ -68,6 +84,16 @@ class CheckReport:
         """The human-readable report that ``check`` prints (tracebacks if verbose)."""
         n = len(self.results)
         lines = [f"{self.notebook}: {n} exercise{'s' if n != 1 else ''}"]
+        if self.against:
+            lines.append(
+                f"checked against {self.against}: its exercises and check cells, "
+                "the submission's solution regions"
+            )
+        else:
+            lines.append(
+                "trusting this file's own exercises and check cells "
+                "(use --against to check against the instructor's notebooks)"
+            )
         lines += _table(self.results)
         if self.other_errors:
             lines.append("errors outside the exercises:")
@@ -92,8 +118,9 @@ class CheckReport:
         summary = (
             f"summary: {c[PASSED]} passed, {c[FAILED]} failed, {c[NOT_ATTEMPTED]} not attempted"
         )
-        if c[NOT_RUN]:
-            summary += f", {c[NOT_RUN]} not run"
+        for status in (TIMED_OUT, ERROR, NOT_RUN):
+            if c[status]:
+                summary += f", {c[status]} {status}"
         summary += f" (of {n})"
         if self.other_errors:
             summary += f"; {len(self.other_errors)} error(s) outside the exercises"
@@ -107,14 +134,18 @@ class CheckReport:
             "exit_code": self.exit_code,
             "counts": dict(self.counts),
             "aborted": self.aborted,
+            "against": self.against,
             "exercises": [
                 {
                     "number": r.exercise.number,
                     "title": r.exercise.title,
                     "solution_cell": r.exercise.solution_cell,
                     "check_cells": list(r.exercise.check_cells),
+                    "points": r.exercise.points,
+                    "optional": r.exercise.optional,
                     "status": r.status,
                     "error": _error_dict(r.error),
+                    "problem": r.problem,
                 }
                 for r in self.results
             ],
@@ -135,6 +166,8 @@ def _table(results) -> list[str]:
         detail = "" if r.error is None else f"cell {r.error.cell}: {r.error.summary(70)}"
         if r.status == NOT_RUN:
             detail = "execution stopped before this exercise"
+        if r.problem:
+            detail = r.problem
         title = shorten(r.exercise.title, 44)
         rows.append((str(r.exercise.number), title, ranges(r.exercise.cells), r.status, detail))
     widths = [max(len(row[k]) for row in rows) for k in range(4)]

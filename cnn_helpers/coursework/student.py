@@ -79,6 +79,8 @@ def make_student_notebook(nb, name: str | None = None):
                 "exercise": ex.number,
                 "role": role,
                 "title": ex.title,
+                "points": ex.points,
+                "optional": ex.optional,
             }
     try:
         nbformat.validate(student)

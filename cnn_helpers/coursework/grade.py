@@ -1,0 +1,200 @@
+"""Grading a class: every ``SUBMISSIONS/<student>/NN_name.ipynb`` against the instructor.
+
+Each submission is checked with :func:`check_against` (a fresh kernel per submission,
+the per-cell timeout, interrupt or restart-and-replay after a timeout or crash). The
+result is one row per student, notebook and exercise::
+
+    student,notebook,exercise,points,max_points,status
+
+``points`` is what the exercise earned (its points if passed, else 0); ``max_points`` is
+its points, or 0 for an optional exercise (bonus: its points count when it passes but are
+not part of the maximum). ``status`` is passed, failed, not attempted, timed out, error or
+missing (no such notebook in the student's folder). Written-only (conceptual) exercises
+are graded by hand: they have no row, and the summary counts them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .check import check_against
+from .exercises import find_written_exercises, validate_exercises
+from .notebooks import collect_notebooks, read_notebook
+from .report import MISSING, PASSED, ExerciseResult
+
+#: the CSV's columns, in order
+COLUMNS = ("student", "notebook", "exercise", "points", "max_points", "status")
+
+
+@dataclass(frozen=True)
+class GradeRow:
+    """One row of the grades CSV."""
+
+    student: str
+    notebook: str
+    exercise: int
+    points: float
+    max_points: float
+    status: str
+
+    def values(self) -> tuple:
+        return (
+            self.student,
+            self.notebook,
+            self.exercise,
+            f"{self.points:g}",
+            f"{self.max_points:g}",
+            self.status,
+        )
+
+
+def student_folders(submissions) -> list[Path]:
+    """The student folders of ``submissions`` (sorted by name, hidden ones skipped).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``submissions`` is not a folder.
+    ValueError
+        If it holds no student folder.
+    """
+    root = Path(submissions)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no such submissions folder: {root}")
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not folders:
+        raise ValueError(f"{root} holds no student folder (expected {root}/<student>/NN_x.ipynb)")
+    return folders
+
+
+def plan(submissions, against):
+    """Read and validate everything before anything runs.
+
+    Returns
+    -------
+    (list of (Path, nb, exercises, written)), list of Path)
+        The instructor notebooks with their exercises, and the student folders.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        A missing folder, an instructor notebook with bad markers or headings, or a
+        submission that is not a readable notebook (naming the file).
+    """
+    instructor = []
+    for p in collect_notebooks(against):
+        nb = read_notebook(p)
+        instructor.append(
+            (p, nb, validate_exercises(nb, str(p)), find_written_exercises(nb, str(p)))
+        )
+    folders = student_folders(submissions)
+    for folder in folders:
+        for p, *_ in instructor:
+            if (folder / p.name).is_file():
+                read_notebook(folder / p.name)  # not valid JSON / not a notebook: an error now
+    return instructor, folders
+
+
+def grade_rows(student: str, notebook: str, results) -> list[GradeRow]:
+    return [
+        GradeRow(
+            student,
+            notebook,
+            r.exercise.number,
+            r.points,
+            r.exercise.max_points,
+            r.status,
+        )
+        for r in results
+    ]
+
+
+def grade(submissions, against, timeout: float | None = 120, progress=print):
+    """Grade every student folder of ``submissions`` against the notebooks ``against``.
+
+    Parameters
+    ----------
+    submissions : str or Path
+        A folder of student folders, ``SUBMISSIONS/<student>/NN_name.ipynb``.
+    against : str, Path or list
+        The instructor's notebooks (a folder or notebooks).
+    timeout : float or None
+        Seconds allowed per cell.
+    progress : callable
+        Called with one line per submission (default ``print``).
+
+    Returns
+    -------
+    (list of GradeRow, dict)
+        The rows, and ``{(student, notebook): number of written exercises}``.
+    """
+    instructor, folders = plan(submissions, against)
+    rows, total = [], len(folders) * len(instructor)
+    k = 0
+    for folder in folders:
+        for path, nb, exercises, _written in instructor:
+            k += 1
+            submission = folder / path.name
+            if not submission.is_file():
+                results = [ExerciseResult(ex, MISSING) for ex in exercises]
+                progress(f"[{k}/{total}] {folder.name}/{path.name}: missing")
+            else:
+                start = time.perf_counter()
+                report = check_against(
+                    submission, path, timeout, instructor_nb=nb, label=str(submission)
+                )
+                results = report.results
+                passed = sum(r.status == PASSED for r in results)
+                progress(
+                    f"[{k}/{total}] {folder.name}/{path.name}: {passed}/{len(results)} passed"
+                    f" ({time.perf_counter() - start:.1f} s)"
+                )
+            rows.extend(grade_rows(folder.name, path.name, results))
+    written = {p.name: len(w) for p, _, _, w in instructor}
+    return rows, written
+
+
+def to_csv(rows) -> str:
+    """The CSV text (header + one line per row)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow(row.values())
+    return buf.getvalue()
+
+
+def summary_table(rows, written) -> str:
+    """Per student and notebook: points / max points and the statuses; then totals."""
+    by = {}
+    for r in rows:
+        by.setdefault((r.student, r.notebook), []).append(r)
+    lines = []
+    header = ("student", "notebook", "points", "statuses")
+    table = [header]
+    totals = {}
+    for (student, notebook), rs in by.items():
+        pts = sum(r.points for r in rs)
+        mx = sum(r.max_points for r in rs)
+        t = totals.setdefault(student, [0, 0])
+        t[0] += pts
+        t[1] += mx
+        counts = {}
+        for r in rs:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        statuses = ", ".join(f"{n} {s}" for s, n in counts.items())
+        table.append((student, notebook, f"{pts:g}/{mx:g}", statuses))
+    widths = [max(len(row[c]) for row in table) for c in range(3)]
+    for row in table:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3])
+    lines.append("totals (points/max points):")
+    lines += [f"  {s}: {p:g}/{m:g}" for s, (p, m) in totals.items()]
+    hand = {nb: n for nb, n in written.items() if n}
+    if hand:
+        lines.append("written exercises (grade by hand, not in the CSV):")
+        lines += [f"  {nb}: {n}" for nb, n in hand.items()]
+    return "\n".join(lines)
