@@ -28,6 +28,7 @@ import numpy as np
 
 from ._checks import as_float, as_int
 from ._threads import blas_threads
+from .augment import random_rotate_scale
 from .data import (
     SHIFT_FILLS,
     _check_fill,
@@ -161,6 +162,8 @@ class _Options(NamedTuple):
     lr: float
     momentum: float
     max_shift: int
+    max_rotation: float
+    max_scale: float
     fill: str
     lr_schedule: object
     seed: int
@@ -202,6 +205,8 @@ def _check_options(image_hw, given):
         lr=as_float("lr", given.lr, low=0.0),
         momentum=as_float("momentum", given.momentum, low=0.0, high=1.0, low_inclusive=True),
         max_shift=_check_max_shift(given.max_shift, image_hw),
+        max_rotation=as_float("max_rotation", given.max_rotation, low=0.0, low_inclusive=True),
+        max_scale=as_float("max_scale", given.max_scale, low=0.0, high=1.0, low_inclusive=True),
         fill=_check_fill(given.fill),
         lr_schedule=given.lr_schedule,
         seed=as_int("seed", given.seed),
@@ -223,6 +228,8 @@ def train(
     lr=0.2,
     momentum=0.0,
     max_shift=3,
+    max_rotation=0.0,
+    max_scale=0.0,
     fill="edge",
     lr_schedule="cosine",
     seed=0,
@@ -266,6 +273,11 @@ def train(
     momentum : float in [0, 1), default 0 (plain gradient descent)
     max_shift : int >= 0
         Random shift augmentation, in pixels per axis (0 switches it off).
+    max_rotation : float >= 0, default 0
+        After the shift, turn every image by a random angle of at most this many
+        degrees (see :func:`cnn_helpers.augment.random_rotate_scale`; 0: no rotation).
+    max_scale : float in [0, 1), default 0
+        ... and scale it by a random factor in [1 - max_scale, 1 + max_scale].
     fill : {"edge", "border_mean", "zero"}
         How shifted-in pixels are filled (see :func:`random_shift`).
     lr_schedule : {"constant", "step", "cosine", "linear"} or callable
@@ -328,6 +340,8 @@ def train(
         lr,
         momentum,
         max_shift,
+        max_rotation,
+        max_scale,
         fill,
         lr_schedule,
         seed,
@@ -380,6 +394,8 @@ def _run(model, x_train, y_train, eval_sets, opts, report):
 def _train_epoch(model, x_train, y_train, rng, velocity, opts, epoch, steps_per_epoch):
     """One pass over shuffled, shifted images; returns (mean batch loss, last rate)."""
     shifted = random_shift(x_train, opts.max_shift, rng, opts.fill) if opts.max_shift else x_train
+    if opts.max_rotation or opts.max_scale:
+        shifted = random_rotate_scale(shifted, rng, opts.max_rotation, opts.max_scale)
     X = prepare_images(shifted, model.dtype)
     n = X.shape[0]
     total_steps = opts.epochs * steps_per_epoch

@@ -581,7 +581,7 @@ def test_cli_reads_the_test_split_only_once_unless_asked(tmp_path, capsys, monke
     summary = tmp_path / "run.json"
     argv = [*common, "--out", str(tmp_path / "a.npz"), "--summary", str(summary)]
     assert train_cli.main(argv) == 0
-    assert seen[-1] == (64, 486, [])
+    assert seen[-1] == (64, 474, [])
     record = json.loads(summary.read_text())
     assert set(record) >= {"seed", "val_acc", "test_acc", "train_seconds", "options"}
     assert record["n_test"] == 40 and 0 <= record["test_acc"] <= 1
@@ -589,7 +589,7 @@ def test_cli_reads_the_test_split_only_once_unless_asked(tmp_path, capsys, monke
     assert "validation accuracy" in text and "evaluated once" in text
     argv = [*common, "--out", str(tmp_path / "b.npz"), "--eval-test-each-epoch"]
     assert train_cli.main(argv) == 0
-    assert seen[-1] == (64, 486, ["test"])
+    assert seen[-1] == (64, 474, ["test"])
     epoch_lines = [line for line in capsys.readouterr().out.splitlines() if "epoch " in line]
     assert all(" test loss " in line for line in epoch_lines if line.startswith("epoch "))
 
@@ -633,6 +633,9 @@ def test_cli_adds_the_npz_suffix(tmp_path, capsys):
         (["--out", "/nonexistent-folder/x.npz"], "--out"),
         (["--summary", "/nonexistent-folder/x.json"], "--summary"),
         (["--val-fraction", "0"], "--val-fraction"),
+        (["--rotation", "-1"], "--rotation"),
+        (["--scale", "1"], "--scale"),
+        (["--channels", "8"], "--channels"),
         (["--val-fraction", "ten"], "--val-fraction"),
     ],
 )

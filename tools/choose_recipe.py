@@ -7,13 +7,14 @@ Usage (from the repository root)::
 
 Every candidate below is trained with seeds 0, 1 and 2 on the training split of
 :func:`cnn_helpers.split_signs` and evaluated on the validation split after every epoch.
-The test split is never loaded here. Each candidate changes a few options of the recipe
-of ``python -m cnn_helpers.train`` (``cnn_helpers.cli.TRAIN_DEFAULTS``, float32); the
-candidate without changes, "default", is that recipe, and notebook 08 checks that it is
-the one with the lowest mean validation loss in this file. The CSV has one row per
-candidate, seed and epoch: ``candidate,seed,epoch,val_loss,val_acc,seconds`` (seconds:
-training time so far, on the machine that ran it, with one BLAS thread as the package
-default).
+The test split is never loaded here. Each candidate sets the kernels per layer, epochs,
+batch size, learning rate, momentum and augmentation (``CANDIDATES``; the other options
+are those of ``python -m cnn_helpers.train``, float32). The recipes go to
+``results/recipe_candidates.json``; notebook 08 checks that the candidate with the lowest
+mean validation loss is the recipe of the command line (``cnn_helpers.cli.TRAIN_DEFAULTS``).
+The CSV has one row per candidate, seed and epoch:
+``candidate,seed,epoch,val_loss,val_acc,seconds`` (seconds: training time so far, on the
+machine that ran it, with one BLAS thread as the package default).
 
 Takes about 15 minutes on 2 cores.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 import time
 from pathlib import Path
@@ -35,22 +37,25 @@ from cnn_helpers import ThreeLayerCNN, split_signs  # noqa: E402
 from cnn_helpers.cli import TRAIN_DEFAULTS  # noqa: E402
 from cnn_helpers.training import train  # noqa: E402
 
-#: name -> (train() overrides, ThreeLayerCNN overrides) of the recipe of the command line
-#: (cnn_helpers.cli.TRAIN_DEFAULTS); "default" is that recipe. Each fits in a minute of
-#: training on 2 cores.
+#: the options every candidate sets (the rest is the command line's recipe: cosine schedule,
+#: edge fill, max pooling, ReLU, float32)
+KEYS = ("channels", "epochs", "batch_size", "lr", "momentum", "shift", "rotation", "scale")
+
+
+def _recipe(channels, epochs, batch_size, lr, momentum=0.0, shift=3, rotation=0.0, scale=0.0):
+    return dict(zip(KEYS, (channels, epochs, batch_size, lr, momentum, shift, rotation, scale)))
+
+
+#: name -> recipe. Each fits in a minute of training on 2 cores. The recipe of the command
+#: line (cnn_helpers.cli.TRAIN_DEFAULTS) must be the one with the lowest mean validation
+#: loss: notebook 08 checks it against results/recipe_candidates.json.
 CANDIDATES = {
-    "default": ({}, {}),
-    "8/16 kernels, 60 epochs (before)": (
-        {"epochs": 60, "batch_size": 32, "lr": 0.1},
-        {"channels": (8, 16)},
-    ),
-    "8/16 kernels, 180 epochs": (
-        {"epochs": 180, "batch_size": 32, "lr": 0.1},
-        {"channels": (8, 16)},
-    ),
-    "12/24 kernels, 110 epochs": ({"epochs": 110}, {"channels": (12, 24)}),
-    "momentum 0.9": ({"momentum": 0.9, "lr": 0.02}, {}),
-    "no random shifts": ({"max_shift": 0}, {}),
+    "8/16 kernels, 60 epochs (before)": _recipe((8, 16), 60, 32, 0.1),
+    "8/16 kernels, 180 epochs": _recipe((8, 16), 180, 32, 0.1),
+    "16/32 kernels, 70 epochs": _recipe((16, 32), 70, 64, 0.2),
+    "16/32, rotations and scaling": _recipe((16, 32), 70, 64, 0.2, rotation=10.0, scale=0.1),
+    "16/32, momentum 0.9": _recipe((16, 32), 70, 64, 0.02, momentum=0.9),
+    "16/32, no random shifts": _recipe((16, 32), 70, 64, 0.2, shift=0),
 }
 
 FIELDS = ("candidate", "seed", "epoch", "val_loss", "val_acc", "seconds")
@@ -58,24 +63,25 @@ FIELDS = ("candidate", "seed", "epoch", "val_loss", "val_acc", "seconds")
 
 def run(name, seed, splits):
     """Train one candidate with one seed; returns its CSV rows."""
-    train_overrides, model_overrides = CANDIDATES[name]
+    r = CANDIDATES[name]
+    model = ThreeLayerCNN(
+        channels=r["channels"],
+        pool=TRAIN_DEFAULTS["pool"],
+        activation=TRAIN_DEFAULTS["activation"],
+        seed=seed,
+        dtype=np.float32,
+    )
     recipe = dict(
-        epochs=TRAIN_DEFAULTS["epochs"],
-        batch_size=TRAIN_DEFAULTS["batch_size"],
-        lr=TRAIN_DEFAULTS["lr"],
-        momentum=TRAIN_DEFAULTS["momentum"],
-        max_shift=TRAIN_DEFAULTS["shift"],
+        epochs=r["epochs"],
+        batch_size=r["batch_size"],
+        lr=r["lr"],
+        momentum=r["momentum"],
+        max_shift=r["shift"],
+        max_rotation=r["rotation"],
+        max_scale=r["scale"],
         fill=TRAIN_DEFAULTS["fill"],
         lr_schedule=TRAIN_DEFAULTS["lr_schedule"],
     )
-    recipe.update(train_overrides)
-    layers = dict(
-        channels=TRAIN_DEFAULTS["channels"],
-        pool=TRAIN_DEFAULTS["pool"],
-        activation=TRAIN_DEFAULTS["activation"],
-    )
-    layers.update(model_overrides)
-    model = ThreeLayerCNN(seed=seed, dtype=np.float32, **layers)
     rows = []
     start = time.perf_counter()
 
@@ -101,6 +107,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--candidates", nargs="+", default=list(CANDIDATES), choices=CANDIDATES)
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "recipe_selection.csv")
+    parser.add_argument(
+        "--candidates-out", type=Path, default=ROOT / "results" / "recipe_candidates.json"
+    )
     args = parser.parse_args(argv)
     splits = split_signs()  # training and validation splits only are used below
     rows = []
@@ -119,6 +128,9 @@ def main(argv=None) -> int:
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {args.out} ({len(rows)} rows)")
+    recipes = {name: CANDIDATES[name] for name in args.candidates}
+    args.candidates_out.write_text(json.dumps(recipes, indent=1) + "\n")
+    print(f"wrote {args.candidates_out}")
     return 0
 
 

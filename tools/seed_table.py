@@ -59,7 +59,7 @@ def main(argv=None) -> int:
                 str(summary),
                 *args.extra,
             ]
-            print("$", " ".join(command[1:]), flush=True)
+            print("$ python", " ".join(command[1:]), flush=True)
             subprocess.run(command, check=True, env=env, cwd=ROOT)
             record = json.loads(summary.read_text())
             rows.append(

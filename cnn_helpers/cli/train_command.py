@@ -28,6 +28,11 @@ from ._options import (
 
 #: ``--val-fraction``: a number strictly between 0 and 1
 _fraction = _option(float, lambda value: 0.0 < value < 1.0, "a number in (0, 1)")
+#: ``--rotation``: finite degrees >= 0; ``--scale``: a number in [0, 1)
+_nonnegative_float = _option(
+    float, lambda value: 0.0 <= value < float("inf"), "a finite number >= 0"
+)
+_scale = _option(float, lambda value: 0.0 <= value < 1.0, "a number in [0, 1)")
 
 
 def _defaults(function) -> dict:
@@ -56,9 +61,11 @@ TRAIN_DEFAULTS = dict(
         )
     },
     # the clean training images and the validation split every 5th epoch (and after the
-    # last): evaluating the 4,074 training images costs about a third of an epoch
+    # last): evaluating the 4,086 training images costs about a third of an epoch
     eval_every=5,
     shift=_TRAIN["max_shift"],
+    rotation=_TRAIN["max_rotation"],
+    scale=_TRAIN["max_scale"],
     channels=RECOGNIZER_CHANNELS,
     pool=_MODEL["pool"],
     activation=_MODEL["activation"],
@@ -77,6 +84,8 @@ _TRAIN_OPTIONS = (
     ("--activation", ("relu", "sigmoid", "tanh"), "activation of both conv blocks"),
     ("--shift", _nonnegative_int, "random-shift augmentation in pixels per axis (0: off)"),
     ("--fill", SHIFT_FILLS, "what the pixels shifted in from outside become"),
+    ("--rotation", _nonnegative_float, "random rotation in degrees after the shift (0: off)"),
+    ("--scale", _scale, "random scaling by a factor in [1 - F, 1 + F] after the shift (0: off)"),
     ("--seed", _any_int, "seeds the initial weights, the shuffling and the shifts"),
     ("--dtype", ("float32", "float64"), "floating-point type of the weights and activations"),
     ("--out", Path, "where to save the trained model (.npz)"),
@@ -223,7 +232,8 @@ def _train_model(args, splits, image_hw):
     print(
         f"training: {args.epochs} epochs, batch {args.batch_size}, lr {args.lr:g} "
         f"({args.lr_schedule}), momentum {args.momentum:g}, shift {args.shift} "
-        f"({args.fill}), seed {args.seed}, {args.threads} BLAS thread(s)",
+        f"({args.fill}), rotation {args.rotation:g} deg, scale {args.scale:g}, "
+        f"seed {args.seed}, {args.threads} BLAS thread(s)",
         flush=True,
     )
     start = time.perf_counter()
@@ -238,6 +248,8 @@ def _train_model(args, splits, image_hw):
         lr=args.lr,
         momentum=args.momentum,
         max_shift=args.shift,
+        max_rotation=args.rotation,
+        max_scale=args.scale,
         fill=args.fill,
         lr_schedule=args.lr_schedule,
         seed=args.seed,
