@@ -5,6 +5,7 @@ Synthetic notebooks run in a few seconds; the "Done when" cases use the real 00_
 (about 2 s per run). Everything is written under tmp_path.
 """
 
+import copy
 import csv
 import json
 import shutil
@@ -182,6 +183,38 @@ def test_merge_uses_the_instructors_checks_and_reports_unmatched_cells():
     merged, problems = merge_solutions(nb, student, validate_exercises(nb))
     assert list(problems) == [2] and "no cell of the submission" in problems[2]
     assert REPLACEMENT in merged.cells[5].source
+
+
+def test_a_deleted_solution_cell_does_not_borrow_a_moved_one():
+    """Exercises 1 and 3 deleted, exercise 2's cell moved to the end (the instructor's file
+    as submitted; by its markers it is now the first, untitled, exercise): exercise 1 is an
+    error, not exercise 2's code graded as exercise 1."""
+    nb = course()
+    student = copy.deepcopy(nb)
+    del student.cells[9]
+    moved = student.cells.pop(5)
+    del student.cells[2]
+    student.cells.append(moved)
+    merged, problems = merge_solutions(nb, student, validate_exercises(nb))
+    assert list(problems) == [1, 3] and "no cell of the submission" in problems[1]
+    assert REPLACEMENT in merged.cells[2].source and "6 * 7" in merged.cells[5].source
+
+
+def test_a_marked_cell_whose_surrounding_lines_differ_is_not_matched():
+    """Another notebook's exercise 1 under this notebook's name: its marked cell has other
+    lines around the region, so it is an error, not its code run in this exercise."""
+    inst = f"def f(x):\n    {BEGIN}\n    return x\n    {END}"
+    other = f"def g(x):\n    {BEGIN}\n    return 2 * x\n    {END}"
+    with pytest.raises(cw.against.MatchError, match="lines around the solution regions"):
+        extract_bodies(inst, other)
+    same = f"def f(x):  \n    {BEGIN}\n    return 2 * x\n    {END}\n\n"
+    assert extract_bodies(inst, same) == [["    return 2 * x"]]
+    nb = course()
+    student = copy.deepcopy(nb)
+    student.cells[5].id = "other"
+    student.cells[5].source = f"answer = 0\n{BEGIN}\nanswer = 6 * 7\n{END}"
+    _, problems = merge_solutions(nb, student, validate_exercises(nb))
+    assert list(problems) == [2] and problems[2].startswith("cell 5 of the submission: ")
 
 
 # ------------------------------------------------------------- check --against (runs)
