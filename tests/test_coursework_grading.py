@@ -403,3 +403,31 @@ def test_bad_input_is_exit_2_naming_file_and_cell(tmp_path, capsys):
     (tmp_path / "src" / "c.ipynb").write_text("not json")
     assert cw.main(["check", str(sub), "--against", str(bad)]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "breakage, where",
+    [
+        ("no check cell", "c.ipynb, cell 2: exercise 1"),
+        ("bad points", "c.ipynb, cell 11: the heading"),
+    ],
+)
+def test_every_command_refuses_an_ungradable_notebook(breakage, where, tmp_path, capsys):
+    """An exercise without a check cell, or a written exercise whose points do not parse:
+    student, list and nbgrader refuse it too (exit 2, nothing written), not only grade."""
+    nb = course()
+    if breakage == "no check cell":
+        del nb.cells[3]
+    else:
+        nb.cells[11].source = "### Exercise 4 — explain (two points)"
+    bad = write(nb, tmp_path / "src" / "c.ipynb")
+    for argv in (
+        ["student", str(bad), "--out", str(tmp_path / "out")],
+        ["nbgrader", str(bad), "--out", str(tmp_path / "out")],
+        ["list", str(bad)],
+    ):
+        assert cw.main(argv) == 2, argv
+        captured = capsys.readouterr()
+        assert where in captured.err and "Traceback" not in captured.err, argv
+        assert captured.out == "", argv
+    assert not (tmp_path / "out").exists()

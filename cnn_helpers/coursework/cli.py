@@ -52,7 +52,9 @@ def _student(args) -> int:
 def _list(args) -> int:
     for p in collect_notebooks(args.sources):
         nb = read_notebook(p)
-        exercises = find_exercises(nb, str(p))
+        # an instructor notebook must be gradable (check cells, points, written lead-ins);
+        # a student version (no markers) is listed by its tags
+        exercises = validate_exercises(nb, str(p)) or find_exercises(nb, str(p))
         written_solution_cells(nb, str(p))  # a misspelled **Solution.** lead-in is an error
         answers = written_answer_cells(nb)
         written = find_written_exercises(nb, str(p))
