@@ -334,6 +334,28 @@ def test_an_unresponsive_kernel_is_restarted_and_the_setup_replayed(tmp_path, mo
     assert report.other_errors == () and report.aborted is None
 
 
+def test_an_exercise_never_run_is_an_error_in_the_csv(tmp_path, capsys):
+    """Exercise 2 kills the kernel and exercise 1 hangs when it is replayed: the session
+    cannot go on, and exercise 3 is "error" in the CSV (one of its statuses), not "not run"."""
+    nb = course()
+    inst = write(nb, tmp_path / "inst" / "c.ipynb")
+    flag = tmp_path / "replayed"
+    sub = solved_student(nb)
+    sub.cells[2].source = (
+        f"def square(x):\n    import os, time\n    if os.path.exists({str(flag)!r}):\n"
+        f"        time.sleep(60)\n    open({str(flag)!r}, 'w').close()\n    return x * x"
+    )
+    sub.cells[5].source = "answer = None\nimport os\nos._exit(1)"
+    write(sub, tmp_path / "subs" / "ann" / "c.ipynb")
+    csv_path = tmp_path / "grades.csv"
+    argv = ["grade", str(tmp_path / "subs"), "--against", str(inst.parent), "--csv"]
+    assert cw.main([*argv, str(csv_path), "--timeout", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "ann/c.ipynb: 1/3 passed" in out and "stopped early" in out
+    statuses = [r["status"] for r in csv.DictReader(open(csv_path))]
+    assert statuses == ["passed", "failed", "error"]
+
+
 def test_grade_bad_input_writes_nothing(tmp_path, capsys):
     inst = write(course(), tmp_path / "inst" / "c.ipynb")
     csv_path = tmp_path / "grades.csv"

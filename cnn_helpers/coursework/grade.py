@@ -8,9 +8,11 @@ result is one row per student, notebook and exercise::
 
 ``points`` is what the exercise earned (its points if passed, else 0); ``max_points`` is
 its points, or 0 for an optional exercise (bonus: its points count when it passes but are
-not part of the maximum). ``status`` is passed, failed, not attempted, timed out, error or
-missing (no such notebook in the student's folder). Written-only (conceptual) exercises
-are graded by hand: they have no row, and the summary counts them.
+not part of the maximum). ``status`` is passed, failed, not attempted, timed out, error
+(the answer could not be matched to the instructor's cell, or the kernel could not be
+brought back after a crash, so the exercise was never run) or missing (no such notebook in
+the student's folder). Written-only (conceptual) exercises are graded by hand: they have no
+row, and the summary counts them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from .check import check_against
 from .exercises import find_written_exercises, validate_exercises
 from .notebooks import collect_notebooks, read_notebook
-from .report import MISSING, PASSED, ExerciseResult
+from .report import ERROR, MISSING, NOT_RUN, PASSED, ExerciseResult
 
 #: the CSV's columns, in order
 COLUMNS = ("student", "notebook", "exercise", "points", "max_points", "status")
@@ -100,6 +102,8 @@ def plan(submissions, against):
 
 
 def grade_rows(student: str, notebook: str, results) -> list[GradeRow]:
+    """The CSV rows of one submission's results; an exercise that was never run (the
+    kernel could not be brought back after a crash) is an ``error``."""
     return [
         GradeRow(
             student,
@@ -107,7 +111,7 @@ def grade_rows(student: str, notebook: str, results) -> list[GradeRow]:
             r.exercise.number,
             r.points,
             r.exercise.max_points,
-            r.status,
+            ERROR if r.status == NOT_RUN else r.status,
         )
         for r in results
     ]
@@ -149,9 +153,10 @@ def grade(submissions, against, timeout: float | None = 120, progress=print):
                 )
                 results = report.results
                 passed = sum(r.status == PASSED for r in results)
+                stopped = "; stopped early, the rest: error" if report.aborted else ""
                 progress(
                     f"[{k}/{total}] {folder.name}/{path.name}: {passed}/{len(results)} passed"
-                    f" ({time.perf_counter() - start:.1f} s)"
+                    f" ({time.perf_counter() - start:.1f} s{stopped})"
                 )
             rows.extend(grade_rows(folder.name, path.name, results))
     written = {p.name: len(w) for p, _, _, w in instructor}
