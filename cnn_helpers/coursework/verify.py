@@ -44,10 +44,14 @@ class ExerciseVerdict:
 
 @dataclass
 class NotebookVerdict:
+    """What verify saw for one notebook: its exercises' verdicts, the errors of the cells
+    outside the exercises, why it stopped early (or None) and the wall time in s."""
+
     notebook: str
     exercises: list = field(default_factory=list)
     other_errors: list = field(default_factory=list)
     aborted: str | None = None
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
