@@ -8,6 +8,7 @@ Synthetic notebooks run in a few seconds; the "Done when" cases use the real 00_
 import copy
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -314,8 +315,10 @@ def test_grade_a_class(tmp_path, capsys):
     assert got[("cyd", "c.ipynb", "2")]["status"] == "failed"  # the kernel died
     assert got[("cyd", "c.ipynb", "3")]["status"] == "passed"  # graded after the restart
     assert "4" not in {r["exercise"] for r in rows}  # the written exercise: by hand
-    assert "written exercises (grade by hand" in out and "  ann: 4/4" in out
+    # ann: 3 of the 4 required points (d.ipynb is missing) and the bonus, shown apart
+    assert "written exercises (grade by hand" in out and "  ann: 3/4 +1 bonus" in out
     assert "  c.ipynb: 1" in out and "  bob: 0/4" in out
+    assert re.search(r"^ann +c\.ipynb +3/3 \+1 bonus +3 passed$", out, re.MULTILINE)
 
 
 def test_an_unresponsive_kernel_is_restarted_and_the_setup_replayed(tmp_path, monkeypatch):

@@ -173,31 +173,39 @@ def to_csv(rows) -> str:
     return buf.getvalue()
 
 
+def _score(rows) -> tuple[float, float, float]:
+    """``(points of the required exercises, max points, bonus points)`` of some rows; an
+    optional exercise is the one whose ``max_points`` is 0 (points are always positive)."""
+    required = sum(r.points for r in rows if r.max_points)
+    bonus = sum(r.points for r in rows if not r.max_points)
+    return required, sum(r.max_points for r in rows), bonus
+
+
+def _format_score(required, maximum, bonus) -> str:
+    """``"3/4"``, or ``"3/4 +1 bonus"`` when optional exercises earned points."""
+    return f"{required:g}/{maximum:g}" + (f" +{bonus:g} bonus" if bonus else "")
+
+
 def summary_table(rows, written) -> str:
-    """Per student and notebook: points / max points and the statuses; then totals."""
-    by = {}
+    """Per student and notebook: points / max points (bonus points apart) and the
+    statuses; then each student's totals and the written exercises to grade by hand."""
+    by, per_student = {}, {}
     for r in rows:
         by.setdefault((r.student, r.notebook), []).append(r)
-    lines = []
-    header = ("student", "notebook", "points", "statuses")
-    table = [header]
-    totals = {}
+        per_student.setdefault(r.student, []).append(r)
+    table = [("student", "notebook", "points", "statuses")]
     for (student, notebook), rs in by.items():
-        pts = sum(r.points for r in rs)
-        mx = sum(r.max_points for r in rs)
-        t = totals.setdefault(student, [0, 0])
-        t[0] += pts
-        t[1] += mx
         counts = {}
         for r in rs:
             counts[r.status] = counts.get(r.status, 0) + 1
         statuses = ", ".join(f"{n} {s}" for s, n in counts.items())
-        table.append((student, notebook, f"{pts:g}/{mx:g}", statuses))
+        table.append((student, notebook, _format_score(*_score(rs)), statuses))
     widths = [max(len(row[c]) for row in table) for c in range(3)]
-    for row in table:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3])
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3] for row in table
+    ]
     lines.append("totals (points/max points):")
-    lines += [f"  {s}: {p:g}/{m:g}" for s, (p, m) in totals.items()]
+    lines += [f"  {s}: {_format_score(*_score(rs))}" for s, rs in per_student.items()]
     hand = {nb: n for nb, n in written.items() if n}
     if hand:
         lines.append("written exercises (grade by hand, not in the CSV):")
