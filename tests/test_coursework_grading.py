@@ -288,6 +288,9 @@ def test_grade_a_class(tmp_path, capsys):
     slow.cells[2].source = "def square(x):\n    __import__('time').sleep(60)"  # times out
     slow.cells[5].source = "answer = None\nimport os\nos._exit(1)"  # kills the kernel
     write(slow, subs / "cyd" / "c.ipynb")
+    write(other, subs / "cyd" / "work" / "d.ipynb")  # in a subfolder: named, not graded
+    write(other, subs / "cyd" / "d (1).ipynb")  # renamed: named, not graded
+    write(other, subs / "cyd" / ".ipynb_checkpoints" / "d-checkpoint.ipynb")
     csv_path = tmp_path / "grades.csv"
     code = cw.main(
         [
@@ -304,6 +307,8 @@ def test_grade_a_class(tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "[1/6] ann/c.ipynb: 3/3 passed" in out and "[2/6] ann/d.ipynb: missing" in out
+    assert "cyd: ignored d (1).ipynb, work/d.ipynb (only cyd/NN_name.ipynb" in out
+    assert "ann: ignored" not in out and "checkpoint" not in out
     rows = list(csv.DictReader(open(csv_path)))
     assert tuple(rows[0]) == COLUMNS
     got = {(r["student"], r["notebook"], r["exercise"]): r for r in rows}

@@ -101,6 +101,20 @@ def plan(submissions, against):
     return instructor, folders
 
 
+def ignored_notebooks(folder: Path, names) -> list[str]:
+    """The notebooks of a student folder that will not be graded: in a subfolder, or
+    under a name that is not one of ``names`` (a renamed copy, ``00_notation (1).ipynb``);
+    checkpoints and hidden files are skipped."""
+    found = []
+    for p in sorted(folder.rglob("*.ipynb")):
+        rel = p.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if len(rel.parts) > 1 or p.name not in names:
+            found.append(rel.as_posix())
+    return found
+
+
 def grade_rows(student: str, notebook: str, results) -> list[GradeRow]:
     """The CSV rows of one submission's results; an exercise that was never run (the
     kernel could not be brought back after a crash) is an ``error``."""
@@ -139,7 +153,14 @@ def grade(submissions, against, timeout: float | None = 120, progress=print):
     instructor, folders = plan(submissions, against)
     rows, total = [], len(folders) * len(instructor)
     k = 0
+    names = {p.name for p, *_ in instructor}
     for folder in folders:
+        ignored = ignored_notebooks(folder, names)
+        if ignored:
+            progress(
+                f"{folder.name}: ignored {', '.join(ignored)} (only {folder.name}/NN_name.ipynb "
+                "under an instructor notebook's name is graded)"
+            )
         for path, nb, exercises, _written in instructor:
             k += 1
             submission = folder / path.name
