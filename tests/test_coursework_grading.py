@@ -344,7 +344,8 @@ def test_an_unresponsive_kernel_is_restarted_and_the_setup_replayed(tmp_path, mo
 
 def test_an_exercise_never_run_is_an_error_in_the_csv(tmp_path, capsys):
     """Exercise 2 kills the kernel and exercise 1 hangs when it is replayed: the session
-    cannot go on, and exercise 3 is "error" in the CSV (one of its statuses), not "not run"."""
+    cannot go on, and exercise 3 is "error" in the CSV (one of its statuses), not "not run".
+    An instructor's cell outside the exercises that raises is named on the progress line."""
     nb = course()
     inst = write(nb, tmp_path / "inst" / "c.ipynb")
     flag = tmp_path / "replayed"
@@ -362,6 +363,15 @@ def test_an_exercise_never_run_is_an_error_in_the_csv(tmp_path, capsys):
     assert "ann/c.ipynb: 1/3 passed" in out and "stopped early" in out
     statuses = [r["status"] for r in csv.DictReader(open(csv_path))]
     assert statuses == ["passed", "failed", "error"]
+    # an instructor's cell outside the exercises that raises is named on the progress line
+    sub = solved_student(nb)
+    sub.cells[0].source = "raise RuntimeError('set-up')"  # not the student's: ignored
+    write(sub, tmp_path / "subs" / "ann" / "c.ipynb")
+    nb.cells[14].source = "1 / 0"
+    write(nb, inst)
+    assert cw.main([*argv, str(csv_path), "--timeout", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "ann/c.ipynb: 3/3 passed" in out and "cells outside the exercises raised: 14" in out
 
 
 def test_grade_bad_input_writes_nothing(tmp_path, capsys):

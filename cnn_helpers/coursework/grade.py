@@ -115,6 +115,18 @@ def ignored_notebooks(folder: Path, names) -> list[str]:
     return found
 
 
+def _remarks(report) -> str:
+    """What the progress line adds after the time: cells outside the exercises that raised
+    (the set-up your check cells rely on), and an early stop."""
+    out = ""
+    if report.other_errors:
+        cells = ", ".join(str(e.cell) for e in report.other_errors)
+        out += f"; cells outside the exercises raised: {cells}"
+    if report.aborted:
+        out += "; stopped early, the rest: error"
+    return out
+
+
 def grade_rows(student: str, notebook: str, results) -> list[GradeRow]:
     """The CSV rows of one submission's results; an exercise that was never run (the
     kernel could not be brought back after a crash) is an ``error``."""
@@ -174,10 +186,9 @@ def grade(submissions, against, timeout: float | None = 120, progress=print):
                 )
                 results = report.results
                 passed = sum(r.status == PASSED for r in results)
-                stopped = "; stopped early, the rest: error" if report.aborted else ""
                 progress(
                     f"[{k}/{total}] {folder.name}/{path.name}: {passed}/{len(results)} passed"
-                    f" ({time.perf_counter() - start:.1f} s{stopped})"
+                    f" ({time.perf_counter() - start:.1f} s{_remarks(report)})"
                 )
             rows.extend(grade_rows(folder.name, path.name, results))
     written = {p.name: len(w) for p, _, _, w in instructor}
