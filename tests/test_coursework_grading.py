@@ -471,3 +471,12 @@ def test_every_command_refuses_an_ungradable_notebook(breakage, where, tmp_path,
         assert where in captured.err and "Traceback" not in captured.err, argv
         assert captured.out == "", argv
     assert not (tmp_path / "out").exists()
+
+
+def test_titles_drop_the_latex_decoration():
+    nb = notebook(
+        ("md", "### Exercise 1 — $(\\mathbf{a} - \\mathbf{y})^\\mathsf{T}$ for any $\\mathit{y}$"),
+        ("md", "**Solution.** Because."),
+    )
+    [written] = find_written_exercises(nb)
+    assert written.title == "Exercise 1 — (a - y)^T for any y"
