@@ -380,6 +380,13 @@ def test_grade_bad_input_writes_nothing(tmp_path, capsys):
     args = ["--against", str(inst.parent), "--csv", str(csv_path)]
     assert cw.main(["grade", str(tmp_path / "nowhere"), *args]) == 2
     assert "no such submissions folder" in capsys.readouterr().err
+    for option, command in (("--csv", "grade"), ("--json", "check")):
+        target = str(tmp_path / "no-folder" / "out")
+        source = str(tmp_path) if command == "grade" else str(inst)
+        argv = [command, source, "--against", str(inst.parent), option, target]
+        assert cw.main(argv) == 2, option
+        captured = capsys.readouterr()
+        assert f"{option} {target}: the folder" in captured.err and captured.out == "", option
     (tmp_path / "subs" / "ann").mkdir(parents=True)
     (tmp_path / "subs" / "ann" / "c.ipynb").write_text("{not json")
     assert cw.main(["grade", str(tmp_path / "subs"), *args]) == 2

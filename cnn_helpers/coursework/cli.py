@@ -83,7 +83,18 @@ def _list(args) -> int:
     return 0
 
 
+def _output_file(option: str, path) -> None:
+    """Refuse an output file (``--csv``, ``--json``) that cannot be written, before anything
+    runs: a folder, or a file in a folder that does not exist."""
+    if Path(path).is_dir():
+        raise ValueError(f"{option} {path} is a folder: give a file name")
+    if not Path(path).resolve().parent.is_dir():
+        raise FileNotFoundError(f"{option} {path}: the folder {Path(path).parent} does not exist")
+
+
 def _check(args) -> int:
+    if args.json:
+        _output_file("--json", args.json)
     paths = collect_notebooks(args.notebooks)
     for p in paths:  # every marker problem before any execution
         nb = read_notebook(p)
@@ -106,12 +117,7 @@ def _check(args) -> int:
 
 
 def _grade(args) -> int:
-    if Path(args.csv).is_dir():
-        raise ValueError(f"--csv {args.csv} is a folder: give a file name")
-    if not Path(args.csv).resolve().parent.is_dir():
-        raise FileNotFoundError(
-            f"--csv {args.csv}: the folder {Path(args.csv).parent} does not exist"
-        )
+    _output_file("--csv", args.csv)
     rows, written = grade(args.submissions, args.against, timeout=args.timeout)
     text = to_csv(rows)
     Path(args.csv).write_text(text)
