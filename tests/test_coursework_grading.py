@@ -248,6 +248,13 @@ def test_check_against_ignores_tampering(tmp_path, capsys):
     report = cw.check_against(path, inst.parent, timeout=60)
     assert [r.status for r in report.results] == ["passed", "error", "passed"]
     assert "no cell of the submission" in report.results[1].problem
+    # two students' copies of one notebook in one command (refused without --against)
+    capsys.readouterr()
+    assert cw.main(["check", str(bad), str(path), "--against", str(inst.parent)]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad}: 3 exercises" in out and f"{path}: 3 exercises" in out
+    assert cw.main(["check", str(bad), str(path)]) == 2
+    assert "two sources have the same name" in capsys.readouterr().err
 
 
 def test_check_against_the_real_notebook(tmp_path, capsys):
