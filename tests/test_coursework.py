@@ -354,6 +354,10 @@ def test_a_kernel_that_cannot_start_is_a_usage_error(tmp_path, monkeypatch, caps
         check_notebook(path)
     assert cw.main(["check", str(path)]) == 2
     assert "could not start" in capsys.readouterr().err
+    # the resilient session of check --against, grade and verify: the same usage error
+    assert cw.main(["check", str(path), "--against", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "could not start a python3 kernel" in err and "Traceback" not in err
 
 
 def test_module_runs_as_a_command():

@@ -5,8 +5,10 @@ Synthetic notebooks run in a few seconds; the "Done when" cases use the real 00_
 (about 2 s per run). Everything is written under tmp_path.
 """
 
+import copy
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -184,6 +186,38 @@ def test_merge_uses_the_instructors_checks_and_reports_unmatched_cells():
     assert REPLACEMENT in merged.cells[5].source
 
 
+def test_a_deleted_solution_cell_does_not_borrow_a_moved_one():
+    """Exercises 1 and 3 deleted, exercise 2's cell moved to the end (the instructor's file
+    as submitted; by its markers it is now the first, untitled, exercise): exercise 1 is an
+    error, not exercise 2's code graded as exercise 1."""
+    nb = course()
+    student = copy.deepcopy(nb)
+    del student.cells[9]
+    moved = student.cells.pop(5)
+    del student.cells[2]
+    student.cells.append(moved)
+    merged, problems = merge_solutions(nb, student, validate_exercises(nb))
+    assert list(problems) == [1, 3] and "no cell of the submission" in problems[1]
+    assert REPLACEMENT in merged.cells[2].source and "6 * 7" in merged.cells[5].source
+
+
+def test_a_marked_cell_whose_surrounding_lines_differ_is_not_matched():
+    """Another notebook's exercise 1 under this notebook's name: its marked cell has other
+    lines around the region, so it is an error, not its code run in this exercise."""
+    inst = f"def f(x):\n    {BEGIN}\n    return x\n    {END}"
+    other = f"def g(x):\n    {BEGIN}\n    return 2 * x\n    {END}"
+    with pytest.raises(cw.against.MatchError, match="lines around the solution regions"):
+        extract_bodies(inst, other)
+    same = f"def f(x):  \n    {BEGIN}\n    return 2 * x\n    {END}\n\n"
+    assert extract_bodies(inst, same) == [["    return 2 * x"]]
+    nb = course()
+    student = copy.deepcopy(nb)
+    student.cells[5].id = "other"
+    student.cells[5].source = f"answer = 0\n{BEGIN}\nanswer = 6 * 7\n{END}"
+    _, problems = merge_solutions(nb, student, validate_exercises(nb))
+    assert list(problems) == [2] and problems[2].startswith("cell 5 of the submission: ")
+
+
 # ------------------------------------------------------------- check --against (runs)
 
 
@@ -214,6 +248,13 @@ def test_check_against_ignores_tampering(tmp_path, capsys):
     report = cw.check_against(path, inst.parent, timeout=60)
     assert [r.status for r in report.results] == ["passed", "error", "passed"]
     assert "no cell of the submission" in report.results[1].problem
+    # two students' copies of one notebook in one command (refused without --against)
+    capsys.readouterr()
+    assert cw.main(["check", str(bad), str(path), "--against", str(inst.parent)]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad}: 3 exercises" in out and f"{path}: 3 exercises" in out
+    assert cw.main(["check", str(bad), str(path)]) == 2
+    assert "two sources have the same name" in capsys.readouterr().err
 
 
 def test_check_against_the_real_notebook(tmp_path, capsys):
@@ -254,6 +295,9 @@ def test_grade_a_class(tmp_path, capsys):
     slow.cells[2].source = "def square(x):\n    __import__('time').sleep(60)"  # times out
     slow.cells[5].source = "answer = None\nimport os\nos._exit(1)"  # kills the kernel
     write(slow, subs / "cyd" / "c.ipynb")
+    write(other, subs / "cyd" / "work" / "d.ipynb")  # in a subfolder: named, not graded
+    write(other, subs / "cyd" / "d (1).ipynb")  # renamed: named, not graded
+    write(other, subs / "cyd" / ".ipynb_checkpoints" / "d-checkpoint.ipynb")
     csv_path = tmp_path / "grades.csv"
     code = cw.main(
         [
@@ -270,6 +314,8 @@ def test_grade_a_class(tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "[1/6] ann/c.ipynb: 3/3 passed" in out and "[2/6] ann/d.ipynb: missing" in out
+    assert "cyd: ignored d (1).ipynb, work/d.ipynb (only cyd/NN_name.ipynb" in out
+    assert "ann: ignored" not in out and "checkpoint" not in out
     rows = list(csv.DictReader(open(csv_path)))
     assert tuple(rows[0]) == COLUMNS
     got = {(r["student"], r["notebook"], r["exercise"]): r for r in rows}
@@ -281,8 +327,10 @@ def test_grade_a_class(tmp_path, capsys):
     assert got[("cyd", "c.ipynb", "2")]["status"] == "failed"  # the kernel died
     assert got[("cyd", "c.ipynb", "3")]["status"] == "passed"  # graded after the restart
     assert "4" not in {r["exercise"] for r in rows}  # the written exercise: by hand
-    assert "written exercises (grade by hand" in out and "  ann: 4/4" in out
+    # ann: 3 of the 4 required points (d.ipynb is missing) and the bonus, shown apart
+    assert "written exercises (grade by hand" in out and "  ann: 3/4 +1 bonus" in out
     assert "  c.ipynb: 1" in out and "  bob: 0/4" in out
+    assert re.search(r"^ann +c\.ipynb +3/3 \+1 bonus +3 passed$", out, re.MULTILINE)
 
 
 def test_an_unresponsive_kernel_is_restarted_and_the_setup_replayed(tmp_path, monkeypatch):
@@ -301,12 +349,51 @@ def test_an_unresponsive_kernel_is_restarted_and_the_setup_replayed(tmp_path, mo
     assert report.other_errors == () and report.aborted is None
 
 
+def test_an_exercise_never_run_is_an_error_in_the_csv(tmp_path, capsys):
+    """Exercise 2 kills the kernel and exercise 1 hangs when it is replayed: the session
+    cannot go on, and exercise 3 is "error" in the CSV (one of its statuses), not "not run".
+    An instructor's cell outside the exercises that raises is named on the progress line."""
+    nb = course()
+    inst = write(nb, tmp_path / "inst" / "c.ipynb")
+    flag = tmp_path / "replayed"
+    sub = solved_student(nb)
+    sub.cells[2].source = (
+        f"def square(x):\n    import os, time\n    if os.path.exists({str(flag)!r}):\n"
+        f"        time.sleep(60)\n    open({str(flag)!r}, 'w').close()\n    return x * x"
+    )
+    sub.cells[5].source = "answer = None\nimport os\nos._exit(1)"
+    write(sub, tmp_path / "subs" / "ann" / "c.ipynb")
+    csv_path = tmp_path / "grades.csv"
+    argv = ["grade", str(tmp_path / "subs"), "--against", str(inst.parent), "--csv"]
+    assert cw.main([*argv, str(csv_path), "--timeout", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "ann/c.ipynb: 1/3 passed" in out and "stopped early" in out
+    statuses = [r["status"] for r in csv.DictReader(open(csv_path))]
+    assert statuses == ["passed", "failed", "error"]
+    # an instructor's cell outside the exercises that raises is named on the progress line
+    sub = solved_student(nb)
+    sub.cells[0].source = "raise RuntimeError('set-up')"  # not the student's: ignored
+    write(sub, tmp_path / "subs" / "ann" / "c.ipynb")
+    nb.cells[14].source = "1 / 0"
+    write(nb, inst)
+    assert cw.main([*argv, str(csv_path), "--timeout", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "ann/c.ipynb: 3/3 passed" in out and "cells outside the exercises raised: 14" in out
+
+
 def test_grade_bad_input_writes_nothing(tmp_path, capsys):
     inst = write(course(), tmp_path / "inst" / "c.ipynb")
     csv_path = tmp_path / "grades.csv"
     args = ["--against", str(inst.parent), "--csv", str(csv_path)]
     assert cw.main(["grade", str(tmp_path / "nowhere"), *args]) == 2
     assert "no such submissions folder" in capsys.readouterr().err
+    for option, command in (("--csv", "grade"), ("--json", "check")):
+        target = str(tmp_path / "no-folder" / "out")
+        source = str(tmp_path) if command == "grade" else str(inst)
+        argv = [command, source, "--against", str(inst.parent), option, target]
+        assert cw.main(argv) == 2, option
+        captured = capsys.readouterr()
+        assert f"{option} {target}: the folder" in captured.err and captured.out == "", option
     (tmp_path / "subs" / "ann").mkdir(parents=True)
     (tmp_path / "subs" / "ann" / "c.ipynb").write_text("{not json")
     assert cw.main(["grade", str(tmp_path / "subs"), *args]) == 2
@@ -370,3 +457,40 @@ def test_bad_input_is_exit_2_naming_file_and_cell(tmp_path, capsys):
     (tmp_path / "src" / "c.ipynb").write_text("not json")
     assert cw.main(["check", str(sub), "--against", str(bad)]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "breakage, where",
+    [
+        ("no check cell", "c.ipynb, cell 2: exercise 1"),
+        ("bad points", "c.ipynb, cell 11: the heading"),
+    ],
+)
+def test_every_command_refuses_an_ungradable_notebook(breakage, where, tmp_path, capsys):
+    """An exercise without a check cell, or a written exercise whose points do not parse:
+    student, list and nbgrader refuse it too (exit 2, nothing written), not only grade."""
+    nb = course()
+    if breakage == "no check cell":
+        del nb.cells[3]
+    else:
+        nb.cells[11].source = "### Exercise 4 — explain (two points)"
+    bad = write(nb, tmp_path / "src" / "c.ipynb")
+    for argv in (
+        ["student", str(bad), "--out", str(tmp_path / "out")],
+        ["nbgrader", str(bad), "--out", str(tmp_path / "out")],
+        ["list", str(bad)],
+    ):
+        assert cw.main(argv) == 2, argv
+        captured = capsys.readouterr()
+        assert where in captured.err and "Traceback" not in captured.err, argv
+        assert captured.out == "", argv
+    assert not (tmp_path / "out").exists()
+
+
+def test_titles_drop_the_latex_decoration():
+    nb = notebook(
+        ("md", "### Exercise 1 — $(\\mathbf{a} - \\mathbf{y})^\\mathsf{T}$ for any $\\mathit{y}$"),
+        ("md", "**Solution.** Because."),
+    )
+    [written] = find_written_exercises(nb)
+    assert written.title == "Exercise 1 — (a - y)^T for any y"

@@ -120,15 +120,11 @@ def _nbgrader(course: Path, *args):
     return proc
 
 
-def test_nbgrader_round_trip(tmp_path):
-    """generate_assignment -> solutions and release submitted -> autograde -> export."""
-    _require_nbgrader()
-    from nbgrader.api import Gradebook
-
+def _course(tmp_path, names):
+    """A course folder whose ps1 source holds the nbgrader versions of ``names``."""
     course = tmp_path / "course"
     source = course / "source" / "ps1"
-    sources = [str(NOTEBOOKS / name) for name in ROUND_TRIP]
-    assert cw.main(["nbgrader", *sources, "--out", str(source)]) == 0
+    assert cw.main(["nbgrader", *[str(NOTEBOOKS / n) for n in names], "--out", str(source)]) == 0
     db = course / "gradebook.db"
     (course / "nbgrader_config.py").write_text(
         "c = get_config()\n"
@@ -137,6 +133,32 @@ def test_nbgrader_round_trip(tmp_path):
         f"c.CourseDirectory.db_url = {('sqlite:///' + str(db))!r}\n"
         "c.ExecutePreprocessor.timeout = 120\n" + NBGRADER_CONFIG
     )
+    return course, source, db
+
+
+def test_nbgrader_releases_every_notebook_as_its_student_version(tmp_path):
+    """generate_assignment accepts every notebook (it rejected all ten before the nbgrader
+    metadata); each release is exactly the student version, without the wrong answers."""
+    _require_nbgrader()
+    names = [p.name for p in ALL_NOTEBOOKS]
+    course, _, _ = _course(tmp_path, names)
+    _nbgrader(course, "generate_assignment", "ps1", "--force")
+    for name in names:
+        released = nbformat.read(course / "release" / "ps1" / name, as_version=4)
+        student = cw.make_student_notebook(nbformat.read(NOTEBOOKS / name, as_version=4))
+        assert [c.source for c in released.cells] == [c.source for c in student.cells], name
+        text = "\n".join(c.source for c in released.cells)
+        for wrong in cw.load_wrong_answers(NOTEBOOKS / name):
+            assert wrong.mistake not in text, (name, wrong.mistake)
+    assert sorted(p.name for p in (course / "release" / "ps1").iterdir()) == names
+
+
+def test_nbgrader_round_trip(tmp_path):
+    """generate_assignment -> solutions and release submitted -> autograde -> export."""
+    _require_nbgrader()
+    from nbgrader.api import Gradebook
+
+    course, source, db = _course(tmp_path, ROUND_TRIP)
     _nbgrader(course, "generate_assignment", "ps1", "--force")
     release = course / "release" / "ps1"
     for name in ROUND_TRIP:  # the release looks like our student version

@@ -15,10 +15,12 @@ finds one):
 3. exercise ``N`` found by solution markers in the student's file (an instructor's
    notebook submitted as it is).
 
+Rules 2 and 3 never pick a cell that carries the id of another exercise's solution cell.
 Inside that cell, the student's region is what lies between the lines the instructor
 wrote around the region (the lines before, between and after the regions must be
 unchanged, white space at line ends ignored); if the cell still has the markers, the
-lines between them. A cell that cannot be matched is an "error" for that exercise only.
+lines between them (and the lines around them must be the instructor's too). A cell
+that cannot be matched is an "error" for that exercise only.
 """
 
 from __future__ import annotations
@@ -48,6 +50,14 @@ def _segments(source: str) -> list[list[str]]:
         segments.append(lines[previous : b - 1])
         previous = e
     segments.append(lines[previous:])
+    return segments
+
+
+def _normalized_segments(source: str) -> list[list[str]]:
+    """:func:`_segments` with line ends stripped and the blank lines that end the cell
+    dropped (what :func:`extract_bodies` compares)."""
+    segments = [[ln.rstrip() for ln in s] for s in _segments(source)]
+    segments[0], segments[-1] = _norm(segments[0]), _norm(segments[-1])
     return segments
 
 
@@ -93,15 +103,20 @@ def extract_bodies(instructor_source: str, student_source: str) -> list[list[str
         student_regions = solution_regions(student_source)
     except ValueError as exc:
         raise MatchError(f"the solution markers of the student's cell are malformed: {exc}")
+    segments = _normalized_segments(instructor_source)
     if student_regions:
         if len(student_regions) != n:
             raise MatchError(
                 f"the student's cell has {len(student_regions)} solution region(s), "
                 f"the instructor's {n}"
             )
+        if _normalized_segments(student_source) != segments:
+            raise MatchError(
+                "the lines around the solution regions differ from the instructor's: "
+                "this is not the cell of this exercise (only the code between the "
+                "markers may differ)"
+            )
         return region_bodies(student_source)
-    segments = [[ln.rstrip() for ln in s] for s in _segments(instructor_source)]
-    segments[0], segments[-1] = _norm(segments[0]), _norm(segments[-1])
     lines = _norm(student_source.split("\n"))
     first, last = segments[0], segments[-1]
     if lines[: len(first)] != first or (last and lines[len(lines) - len(last) :] != last):
@@ -146,8 +161,20 @@ def stub_bodies(instructor_source: str) -> list[list[str]]:
     return out
 
 
-def student_solution_cell(student_nb, exercise, instructor_cell) -> int:
+def student_solution_cell(student_nb, exercise, instructor_cell, taken=()) -> int:
     """Index of the student's cell that answers ``exercise`` (see the module docstring).
+
+    Parameters
+    ----------
+    student_nb : nbformat.NotebookNode
+        The submission.
+    exercise : Exercise
+        The instructor's exercise.
+    instructor_cell : NotebookNode
+        Its solution cell.
+    taken : collection of int
+        Student cells that carry the id of *another* exercise's solution cell: never
+        matched by tag or markers (a deleted solution cell must not borrow a moved one).
 
     Raises
     ------
@@ -164,6 +191,7 @@ def student_solution_cell(student_nb, exercise, instructor_cell) -> int:
         tag = c.get("metadata", {}).get(METADATA_KEY)
         if (
             is_code(c)
+            and i not in taken
             and isinstance(tag, dict)
             and tag.get("exercise") == exercise.number
             and tag.get("role") == "solution"
@@ -174,7 +202,7 @@ def student_solution_cell(student_nb, exercise, instructor_cell) -> int:
     except ValueError:
         by_markers = []
     for ex in by_markers:
-        if ex.number == exercise.number:
+        if ex.number == exercise.number and ex.solution_cell not in taken:
             return ex.solution_cell
     raise MatchError(
         "no cell of the submission matches its solution cell (same cell id, a "
@@ -194,15 +222,23 @@ def merge_solutions(instructor_nb, student_nb, exercises):
     """
     merged = copy.deepcopy(instructor_nb)
     problems = {}
+    owner = {instructor_nb.cells[ex.solution_cell].get("id"): ex.number for ex in exercises}
+    owner.pop(None, None)
     for ex in exercises:
         cell = instructor_nb.cells[ex.solution_cell]
         source = cell_source(cell)
+        taken = {
+            i
+            for i, c in enumerate(student_nb.cells)
+            if owner.get(c.get("id"), ex.number) != ex.number
+        }
+        k = None
         try:
-            k = student_solution_cell(student_nb, ex, cell)
+            k = student_solution_cell(student_nb, ex, cell, taken)
             bodies = extract_bodies(source, cell_source(student_nb.cells[k]))
             new = fill_regions(source, bodies)
         except MatchError as exc:
-            problems[ex.number] = str(exc)
+            problems[ex.number] = str(exc) if k is None else f"cell {k} of the submission: {exc}"
             new = fill_regions(source, stub_bodies(source))
         merged.cells[ex.solution_cell].source = new
     for cell in merged.cells:

@@ -9,17 +9,8 @@ from .against import merge_solutions
 from .execute import Execution, run_notebook
 from .exercises import find_exercises, validate_exercises
 from .notebooks import cell_source, is_code, read_notebook
-from .report import (
-    ERROR,
-    FAILED,
-    NOT_ATTEMPTED,
-    NOT_RUN,
-    PASSED,
-    TIMED_OUT,
-    CheckReport,
-    ExerciseResult,
-)
-from .session import TIMEOUT_ENAME, KernelSession, ReplayError
+from .report import ERROR, NOT_RUN, CheckReport, ExerciseResult, status_of
+from .session import KernelSession, ReplayError
 
 
 def check_notebook(path, timeout: float | None = 600) -> CheckReport:
@@ -89,14 +80,8 @@ def classify(
             status = ERROR
         elif stop is not None and ex.cells and min(ex.cells) >= stop and first is None:
             status = NOT_RUN
-        elif first is None:
-            status = PASSED
-        elif first.ename == "NotImplementedError":
-            status = NOT_ATTEMPTED
-        elif first.ename == TIMEOUT_ENAME:
-            status = TIMED_OUT
         else:
-            status = FAILED
+            status = status_of(first)
         results.append(ExerciseResult(ex, status, first, problem))
     other = tuple(e for i, e in sorted(errors.items()) if i not in in_exercise)
     return CheckReport(notebook, tuple(results), other, run.aborted, against)

@@ -52,7 +52,9 @@ def _student(args) -> int:
 def _list(args) -> int:
     for p in collect_notebooks(args.sources):
         nb = read_notebook(p)
-        exercises = find_exercises(nb, str(p))
+        # an instructor notebook must be gradable (check cells, points, written lead-ins);
+        # a student version (no markers) is listed by its tags
+        exercises = validate_exercises(nb, str(p)) or find_exercises(nb, str(p))
         written_solution_cells(nb, str(p))  # a misspelled **Solution.** lead-in is an error
         answers = written_answer_cells(nb)
         written = find_written_exercises(nb, str(p))
@@ -81,8 +83,20 @@ def _list(args) -> int:
     return 0
 
 
+def _output_file(option: str, path) -> None:
+    """Refuse an output file (``--csv``, ``--json``) that cannot be written, before anything
+    runs: a folder, or a file in a folder that does not exist."""
+    if Path(path).is_dir():
+        raise ValueError(f"{option} {path} is a folder: give a file name")
+    if not Path(path).resolve().parent.is_dir():
+        raise FileNotFoundError(f"{option} {path}: the folder {Path(path).parent} does not exist")
+
+
 def _check(args) -> int:
-    paths = collect_notebooks(args.notebooks)
+    if args.json:
+        _output_file("--json", args.json)
+    # against the instructor, several students' copies of one notebook may be checked
+    paths = collect_notebooks(args.notebooks, unique_names=not args.against)
     for p in paths:  # every marker problem before any execution
         nb = read_notebook(p)
         if args.against:
@@ -104,12 +118,7 @@ def _check(args) -> int:
 
 
 def _grade(args) -> int:
-    if Path(args.csv).is_dir():
-        raise ValueError(f"--csv {args.csv} is a folder: give a file name")
-    if not Path(args.csv).resolve().parent.is_dir():
-        raise FileNotFoundError(
-            f"--csv {args.csv}: the folder {Path(args.csv).parent} does not exist"
-        )
+    _output_file("--csv", args.csv)
     rows, written = grade(args.submissions, args.against, timeout=args.timeout)
     text = to_csv(rows)
     Path(args.csv).write_text(text)

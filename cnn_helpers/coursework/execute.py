@@ -100,6 +100,33 @@ def current_env_kernel_manager():
     return CurrentEnvKernelManager
 
 
+def notebook_client(nb, cwd, timeout: float | None, *, allow_errors: bool = True, **options):
+    """An nbclient ``NotebookClient`` for ``nb`` whose ``python3`` kernel is this interpreter,
+    with ``cwd`` as working directory (``options`` go to the client)."""
+    from nbclient import NotebookClient
+
+    return NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        kernel_manager_class=current_env_kernel_manager(),
+        resources={"metadata": {"path": str(cwd)}},
+        **options,
+    )
+
+
+def kernel_start_error(exc: Exception, log) -> KernelStartError:
+    """The error for a kernel that did not start: ``exc`` and the tail of its output
+    (``log``, the file the kernel process wrote to)."""
+    log.seek(0)
+    tail = "\n".join(log.read().strip().splitlines()[-15:])
+    return KernelStartError(
+        f"could not start a python3 kernel ({type(exc).__name__}: {exc})"
+        + (f"\nkernel output:\n{tail}" if tail else "")
+    )
+
+
 def run_notebook(nb, cwd, timeout: float | None = 600, *, allow_errors: bool = True):
     """Execute the code cells of ``nb`` top to bottom, in place, in a fresh kernel.
 
@@ -125,16 +152,7 @@ def run_notebook(nb, cwd, timeout: float | None = 600, *, allow_errors: bool = T
     KernelStartError
         If no kernel could be started (with the tail of the kernel's output).
     """
-    from nbclient import NotebookClient
-
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=allow_errors,
-        kernel_manager_class=current_env_kernel_manager(),
-        resources={"metadata": {"path": str(cwd)}},
-    )
+    client = notebook_client(nb, cwd, timeout, allow_errors=allow_errors)
     started = False
     with tempfile.TemporaryFile(mode="w+") as log:  # the kernel process's own output
         try:
@@ -145,12 +163,7 @@ def run_notebook(nb, cwd, timeout: float | None = 600, *, allow_errors: bool = T
         except Exception as exc:
             if started:
                 raise
-            log.seek(0)
-            tail = "\n".join(log.read().strip().splitlines()[-15:])
-            raise KernelStartError(
-                f"could not start a python3 kernel ({type(exc).__name__}: {exc})"
-                + (f"\nkernel output:\n{tail}" if tail else "")
-            ) from None
+            raise kernel_start_error(exc, log) from None
 
 
 def _store_language_info(client, nb) -> None:

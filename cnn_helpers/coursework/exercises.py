@@ -278,7 +278,7 @@ def _plain_title(text: str) -> str:
     text = " ".join(text.split())
     for _ in range(3):
         text = re.sub(
-            r"\\(?:mathbf|mathrm|boldsymbol|mathcal|operatorname|text|bm)\s*\{([^{}]*)\}",
+            r"\\(?:mathbf|mathrm|mathsf|mathit|boldsymbol|mathcal|operatorname|text|bm)\s*\{([^{}]*)\}",
             r"\1",
             text,
         )

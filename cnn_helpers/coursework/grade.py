@@ -8,9 +8,11 @@ result is one row per student, notebook and exercise::
 
 ``points`` is what the exercise earned (its points if passed, else 0); ``max_points`` is
 its points, or 0 for an optional exercise (bonus: its points count when it passes but are
-not part of the maximum). ``status`` is passed, failed, not attempted, timed out, error or
-missing (no such notebook in the student's folder). Written-only (conceptual) exercises
-are graded by hand: they have no row, and the summary counts them.
+not part of the maximum). ``status`` is passed, failed, not attempted, timed out, error
+(the answer could not be matched to the instructor's cell, or the kernel could not be
+brought back after a crash, so the exercise was never run) or missing (no such notebook in
+the student's folder). Written-only (conceptual) exercises are graded by hand: they have no
+row, and the summary counts them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from .check import check_against
 from .exercises import find_written_exercises, validate_exercises
 from .notebooks import collect_notebooks, read_notebook
-from .report import MISSING, PASSED, ExerciseResult
+from .report import ERROR, MISSING, NOT_RUN, PASSED, ExerciseResult
 
 #: the CSV's columns, in order
 COLUMNS = ("student", "notebook", "exercise", "points", "max_points", "status")
@@ -99,7 +101,35 @@ def plan(submissions, against):
     return instructor, folders
 
 
+def ignored_notebooks(folder: Path, names) -> list[str]:
+    """The notebooks of a student folder that will not be graded: in a subfolder, or
+    under a name that is not one of ``names`` (a renamed copy, ``00_notation (1).ipynb``);
+    checkpoints and hidden files are skipped."""
+    found = []
+    for p in sorted(folder.rglob("*.ipynb")):
+        rel = p.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if len(rel.parts) > 1 or p.name not in names:
+            found.append(rel.as_posix())
+    return found
+
+
+def _remarks(report) -> str:
+    """What the progress line adds after the time: cells outside the exercises that raised
+    (the set-up your check cells rely on), and an early stop."""
+    out = ""
+    if report.other_errors:
+        cells = ", ".join(str(e.cell) for e in report.other_errors)
+        out += f"; cells outside the exercises raised: {cells}"
+    if report.aborted:
+        out += "; stopped early, the rest: error"
+    return out
+
+
 def grade_rows(student: str, notebook: str, results) -> list[GradeRow]:
+    """The CSV rows of one submission's results; an exercise that was never run (the
+    kernel could not be brought back after a crash) is an ``error``."""
     return [
         GradeRow(
             student,
@@ -107,7 +137,7 @@ def grade_rows(student: str, notebook: str, results) -> list[GradeRow]:
             r.exercise.number,
             r.points,
             r.exercise.max_points,
-            r.status,
+            ERROR if r.status == NOT_RUN else r.status,
         )
         for r in results
     ]
@@ -135,7 +165,14 @@ def grade(submissions, against, timeout: float | None = 120, progress=print):
     instructor, folders = plan(submissions, against)
     rows, total = [], len(folders) * len(instructor)
     k = 0
+    names = {p.name for p, *_ in instructor}
     for folder in folders:
+        ignored = ignored_notebooks(folder, names)
+        if ignored:
+            progress(
+                f"{folder.name}: ignored {', '.join(ignored)} (only {folder.name}/NN_name.ipynb "
+                "under an instructor notebook's name is graded)"
+            )
         for path, nb, exercises, _written in instructor:
             k += 1
             submission = folder / path.name
@@ -151,7 +188,7 @@ def grade(submissions, against, timeout: float | None = 120, progress=print):
                 passed = sum(r.status == PASSED for r in results)
                 progress(
                     f"[{k}/{total}] {folder.name}/{path.name}: {passed}/{len(results)} passed"
-                    f" ({time.perf_counter() - start:.1f} s)"
+                    f" ({time.perf_counter() - start:.1f} s{_remarks(report)})"
                 )
             rows.extend(grade_rows(folder.name, path.name, results))
     written = {p.name: len(w) for p, _, _, w in instructor}
@@ -168,31 +205,39 @@ def to_csv(rows) -> str:
     return buf.getvalue()
 
 
+def _score(rows) -> tuple[float, float, float]:
+    """``(points of the required exercises, max points, bonus points)`` of some rows; an
+    optional exercise is the one whose ``max_points`` is 0 (points are always positive)."""
+    required = sum(r.points for r in rows if r.max_points)
+    bonus = sum(r.points for r in rows if not r.max_points)
+    return required, sum(r.max_points for r in rows), bonus
+
+
+def _format_score(required, maximum, bonus) -> str:
+    """``"3/4"``, or ``"3/4 +1 bonus"`` when optional exercises earned points."""
+    return f"{required:g}/{maximum:g}" + (f" +{bonus:g} bonus" if bonus else "")
+
+
 def summary_table(rows, written) -> str:
-    """Per student and notebook: points / max points and the statuses; then totals."""
-    by = {}
+    """Per student and notebook: points / max points (bonus points apart) and the
+    statuses; then each student's totals and the written exercises to grade by hand."""
+    by, per_student = {}, {}
     for r in rows:
         by.setdefault((r.student, r.notebook), []).append(r)
-    lines = []
-    header = ("student", "notebook", "points", "statuses")
-    table = [header]
-    totals = {}
+        per_student.setdefault(r.student, []).append(r)
+    table = [("student", "notebook", "points", "statuses")]
     for (student, notebook), rs in by.items():
-        pts = sum(r.points for r in rs)
-        mx = sum(r.max_points for r in rs)
-        t = totals.setdefault(student, [0, 0])
-        t[0] += pts
-        t[1] += mx
         counts = {}
         for r in rs:
             counts[r.status] = counts.get(r.status, 0) + 1
         statuses = ", ".join(f"{n} {s}" for s, n in counts.items())
-        table.append((student, notebook, f"{pts:g}/{mx:g}", statuses))
+        table.append((student, notebook, _format_score(*_score(rs)), statuses))
     widths = [max(len(row[c]) for row in table) for c in range(3)]
-    for row in table:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3])
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row[:3], widths)) + "  " + row[3] for row in table
+    ]
     lines.append("totals (points/max points):")
-    lines += [f"  {s}: {p:g}/{m:g}" for s, (p, m) in totals.items()]
+    lines += [f"  {s}: {_format_score(*_score(rs))}" for s, rs in per_student.items()]
     hand = {nb: n for nb, n in written.items() if n}
     if hand:
         lines.append("written exercises (grade by hand, not in the CSV):")

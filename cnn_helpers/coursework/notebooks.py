@@ -55,16 +55,25 @@ def read_notebook(path: Path):
         raise ValueError(f"cannot read {path} as a notebook: {exc}") from None
 
 
-def collect_notebooks(sources) -> list[Path]:
+def collect_notebooks(sources, *, unique_names: bool = True) -> list[Path]:
     """Expand notebook files and folders (their ``*.ipynb``, not recursive) into paths.
+
+    Parameters
+    ----------
+    sources : str, Path or list of them
+        Notebooks and/or folders of notebooks.
+    unique_names : bool
+        Refuse two different files of the same name (default; outputs are named after
+        their sources). ``check --against`` allows them: several students' copies of one
+        notebook.
 
     Raises
     ------
     FileNotFoundError
         If a source does not exist.
     ValueError
-        If a file is not a ``.ipynb`` notebook, a folder holds none, or two sources
-        have the same file name.
+        If a file is not a ``.ipynb`` notebook, a folder holds none, or (``unique_names``)
+        two sources have the same file name.
     """
     if isinstance(sources, (str, Path)):
         sources = [sources]
@@ -84,7 +93,7 @@ def collect_notebooks(sources) -> list[Path]:
             raise FileNotFoundError(f"no such notebook or folder: {src}")
     names: dict[str, Path] = {}
     for p in paths:
-        if p.name in names and names[p.name].resolve() != p.resolve():
+        if unique_names and p.name in names and names[p.name].resolve() != p.resolve():
             raise ValueError(f"two sources have the same name {p.name}: {names[p.name]} and {p}")
         names[p.name] = p
     unique = {p.resolve(): p for p in paths}

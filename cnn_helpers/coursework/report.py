@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ._text import first_line, ranges, shorten
 from .exercises import Exercise
 from .execute import CellError
+from .session import TIMEOUT_ENAME
 
 PASSED, FAILED, NOT_ATTEMPTED, NOT_RUN = "passed", "failed", "not attempted", "not run"
 #: a cell of the exercise ran longer than the timeout
@@ -16,6 +17,18 @@ ERROR = "error"
 #: ``grade`` only: the student handed in no such notebook
 MISSING = "missing"
 STATUSES = (PASSED, FAILED, NOT_ATTEMPTED, TIMED_OUT, ERROR, NOT_RUN, MISSING)
+
+
+def status_of(error: CellError | None) -> str:
+    """An exercise's status from the first error among its cells (None: none raised):
+    passed, not attempted (NotImplementedError, the stub), timed out, or failed."""
+    if error is None:
+        return PASSED
+    if error.ename == "NotImplementedError":
+        return NOT_ATTEMPTED
+    if error.ename == TIMEOUT_ENAME:
+        return TIMED_OUT
+    return FAILED
 
 
 @dataclass(frozen=True)

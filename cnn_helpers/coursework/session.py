@@ -13,7 +13,7 @@ import contextlib
 import tempfile
 import time
 
-from .execute import CellError, KernelStartError, _cell_error, current_env_kernel_manager
+from .execute import CellError, _cell_error, kernel_start_error, notebook_client
 from .notebooks import cell_source
 
 #: seconds a kernel gets to answer after an interrupt before it is restarted
@@ -59,29 +59,15 @@ class KernelSession:
         return False
 
     def _start(self) -> None:
-        from nbclient import NotebookClient
-
-        self.client = NotebookClient(
-            self.nb,
-            timeout=self.timeout,
-            kernel_name="python3",
-            allow_errors=True,
-            kernel_manager_class=current_env_kernel_manager(),
-            resources={"metadata": {"path": self.cwd}},
-            shutdown_kernel="immediate",
-        )
+        self.client = notebook_client(self.nb, self.cwd, self.timeout, shutdown_kernel="immediate")
         stack = contextlib.ExitStack()
         log = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
         try:
             stack.enter_context(self.client.setup_kernel(stdout=log, stderr=log))
         except Exception as exc:
-            log.seek(0)
-            tail = "\n".join(log.read().strip().splitlines()[-15:])
+            error = kernel_start_error(exc, log)
             stack.close()
-            raise KernelStartError(
-                f"could not start a python3 kernel ({type(exc).__name__}: {exc})"
-                + (f"\nkernel output:\n{tail}" if tail else "")
-            ) from None
+            raise error from None
         self._stack = stack
 
     def _stop(self) -> None:

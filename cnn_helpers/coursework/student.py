@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 
 from .answers import answer_placeholder, written_solution_cells
-from .exercises import find_exercises
+from .exercises import find_exercises, validate_exercises
 from .markers import solution_regions, strip_solutions
 from .notebooks import METADATA_KEY, as_notebook, cell_source, collect_notebooks, is_code
 from .notebooks import read_notebook
@@ -40,8 +40,10 @@ def make_student_notebook(nb, name: str | None = None):
     TypeError, ValueError
         If ``nb`` is not an nbformat v4 notebook, or the result does not validate.
     MarkerError
-        For malformed markers or a misspelled ``**Solution.**`` lead-in (naming the
-        notebook, cell and line).
+        For malformed markers, a misspelled ``**Solution.**`` lead-in, an exercise
+        without a check cell or an exercise heading with nothing to grade (naming the
+        notebook, cell and line); :class:`PointsError` for a heading whose points do not
+        parse.
 
     Examples
     --------
@@ -57,9 +59,6 @@ def make_student_notebook(nb, name: str | None = None):
         if is_code(c)
     )
     written = written_solution_cells(nb, name)
-    # an instructor notebook is read by its markers (old tags are dropped); a notebook
-    # without markers (already a student version) keeps its tags
-    exercises = find_exercises(nb, name, by="markers" if has_markers else "auto")
     student = copy.deepcopy(nb)
     for i, cell in enumerate(student.cells):
         if has_markers:
@@ -72,6 +71,13 @@ def make_student_notebook(nb, name: str | None = None):
         cell.metadata.pop("execution", None)
     for i in written:
         student.cells[i] = answer_placeholder(student.cells[i])
+    # (after the markers' own errors) an instructor notebook is read by its markers (old
+    # tags are dropped) and must be gradable: a check cell per exercise, headings whose
+    # points parse; a notebook without markers (already a student version) keeps its tags
+    if has_markers:
+        exercises = validate_exercises(nb, name)
+    else:
+        exercises = find_exercises(nb, name, by="auto")
     for ex in exercises:
         for i in ex.cells:
             role = "solution" if i == ex.solution_cell else "check"

@@ -24,7 +24,8 @@ from .exercises import validate_exercises
 from .markers import solution_regions
 from .notebooks import cell_source, collect_notebooks, is_code, read_notebook
 from .errors import MarkerError
-from .session import DEAD_ENAME, TIMEOUT_ENAME, KernelSession, ReplayError
+from .report import FAILED, NOT_ATTEMPTED, PASSED, TIMED_OUT, status_of
+from .session import DEAD_ENAME, KernelSession, ReplayError
 from .wrong import load_wrong_answers, wrong_answers_path
 
 
@@ -44,10 +45,14 @@ class ExerciseVerdict:
 
 @dataclass
 class NotebookVerdict:
+    """What verify saw for one notebook: its exercises' verdicts, the errors of the cells
+    outside the exercises, why it stopped early (or None) and the wall time in s."""
+
     notebook: str
     exercises: list = field(default_factory=list)
     other_errors: list = field(default_factory=list)
     aborted: str | None = None
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -68,16 +73,6 @@ class NotebookVerdict:
             lines.append(f"  stopped: {self.aborted}")
         lines.append(f"  -> {'OK' if self.ok else 'NOT OK'}")
         return "\n".join(lines)
-
-
-def _status(error) -> str:
-    if error is None:
-        return "passed"
-    if error.ename == "NotImplementedError":
-        return "not attempted"
-    if error.ename == TIMEOUT_ENAME:
-        return "timed out"
-    return "failed"
 
 
 def plan_notebook(path):
@@ -160,9 +155,9 @@ def _verify_exercise(session, nb, ex, wrong) -> ExerciseVerdict:
     cells = {k: nb.cells[k] for k in ex.cells}  # nbclient puts the executed copy in nb.cells
     original = cell_source(cells[ex.solution_cell])
     error = _run_variant(session, cells, ex, fill_regions(original, stub_bodies(original)))
-    status = _status(error)
+    status = status_of(error)
     verdict.variants.append(("stub", status, ""))
-    if status != "not attempted":
+    if status != NOT_ATTEMPTED:
         verdict.problems.append(f"the stub is {status}, expected 'not attempted'")
     mine = [w for w in wrong if w.exercise == ex.number]
     if not mine:
@@ -171,10 +166,10 @@ def _verify_exercise(session, nb, ex, wrong) -> ExerciseVerdict:
         error = _run_variant(
             session, cells, ex, fill_regions(original, [list(b) for b in w.bodies])
         )
-        status = _status(error)
+        status = status_of(error)
         detail = "" if error is None else error.summary(60)
         verdict.variants.append((f"wrong: {w.mistake}", status, detail))
-        if status not in ("failed", "timed out"):
+        if status not in (FAILED, TIMED_OUT):
             verdict.problems.append(
                 f"the wrong answer {w.mistake!r} is {status}: a check cell must reject it"
             )
@@ -182,9 +177,9 @@ def _verify_exercise(session, nb, ex, wrong) -> ExerciseVerdict:
     for k in (ex.solution_cell, *ex.check_cells):
         error = session.run(cells[k], k)
         first = first or error
-    status = _status(first)
+    status = status_of(first)
     verdict.variants.append(("solution", status, "" if first is None else first.summary(60)))
-    if status != "passed" or (first is not None and first.ename == DEAD_ENAME):
+    if status != PASSED or (first is not None and first.ename == DEAD_ENAME):
         verdict.problems.append(f"the solution is {status}, expected 'passed'")
     return verdict
 
