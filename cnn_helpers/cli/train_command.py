@@ -60,8 +60,7 @@ TRAIN_DEFAULTS = dict(
             "seed",
         )
     },
-    # the clean training images and the validation split every 5th epoch (and after the
-    # last): evaluating the 4,086 training images costs about a third of an epoch
+    # the validation split every 5th epoch (and after the last one)
     eval_every=5,
     shift=_TRAIN["max_shift"],
     rotation=_TRAIN["max_rotation"],
@@ -118,8 +117,13 @@ def build_train_parser():
         type=_positive_int,
         default=TRAIN_DEFAULTS["eval_every"],
         metavar="K",
-        help="evaluate the clean training images and the validation split after every "
-        "K-th epoch (and after the last one)",
+        help="evaluate the validation split after every K-th epoch (and after the last one)",
+    )
+    add(
+        "--eval-train",
+        action="store_true",
+        help="also evaluate the clean training images at those epochs (costs about a third "
+        "of an epoch each time)",
     )
     add(
         "--channels",
@@ -254,6 +258,7 @@ def _train_model(args, splits, image_hw):
         lr_schedule=args.lr_schedule,
         seed=args.seed,
         eval_every=args.eval_every,
+        eval_train=args.eval_train,
         monitor={"test": (x_test, y_test)} if args.eval_test_each_epoch else None,
         verbose=True,
         print_fn=lambda s: print(s, flush=True),
