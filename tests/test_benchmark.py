@@ -24,7 +24,12 @@ from cnn_helpers import (
 from cnn_helpers import benchmark
 from cnn_helpers._threads import DEFAULT_THREADS, blas_info
 from cnn_helpers.benchmark import conv_layer_timings, explicit_conv_layer
-from cnn_helpers.cli import benchmark_main, build_benchmark_parser, build_train_parser
+from cnn_helpers.cli import (
+    TRAIN_DEFAULTS,
+    benchmark_main,
+    build_benchmark_parser,
+    build_train_parser,
+)
 from cnn_helpers.cli.benchmark_command import _torch_reference
 
 
@@ -224,7 +229,8 @@ def test_every_option_has_help_and_no_empty_default(build):
 
 def test_help_shows_meaningful_defaults():
     text = " ".join(build_train_parser().format_help().split())
-    assert "images per gradient step (default: 32)" in text
+    batch = TRAIN_DEFAULTS["batch_size"]
+    assert f"images per gradient step (default: {batch})" in text
     assert "(default: 0.0)" in text  # a zero default is still shown
     assert f"the package default {DEFAULT_THREADS}" in text
     bench = " ".join(build_benchmark_parser().format_help().split())
