@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
 from cnn_helpers import coursework as cw
 from cnn_helpers.coursework import (
@@ -30,23 +30,12 @@ from cnn_helpers.coursework import (
     strip_solutions,
     write_student_notebooks,
 )
+from notebook_factory import notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 ALL_NOTEBOOKS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 FASTEST = NOTEBOOKS / "00_notation.ipynb"  # measured: 00 runs in ~1.8 s, 07 in ~5.3 s
-
-
-def notebook(*cells):
-    """A notebook from ("md" | "code", source) pairs, kernel python3."""
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [new_markdown_cell(s) if kind == "md" else new_code_cell(s) for kind, s in cells]
-    return nb
 
 
 def synthetic():

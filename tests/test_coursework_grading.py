@@ -14,7 +14,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from cnn_helpers import coursework as cw
 from cnn_helpers.coursework import BEGIN, END, REPLACEMENT
@@ -22,21 +21,11 @@ from cnn_helpers.coursework.against import extract_bodies, fill_regions, merge_s
 from cnn_helpers.coursework.exercises import find_written_exercises, validate_exercises
 from cnn_helpers.coursework.grade import COLUMNS
 from cnn_helpers.coursework.points import PointsError, split_points
+from notebook_factory import notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 FASTEST = NOTEBOOKS / "00_notation.ipynb"
-
-
-def notebook(*cells):
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [new_markdown_cell(s) if kind == "md" else new_code_cell(s) for kind, s in cells]
-    return nb
 
 
 def course():

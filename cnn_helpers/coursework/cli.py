@@ -161,12 +161,17 @@ def _add_grade(sub) -> None:
         "--against", required=True, metavar="DIR_OR_NB", help="the instructor's notebooks"
     )
     g.add_argument("--csv", required=True, metavar="PATH", help="the grades CSV to write")
-    g.add_argument(
+    _add_timeout(g, 120)
+
+
+def _add_timeout(parser, default) -> None:
+    """The per-cell ``--timeout`` of the commands that execute notebooks."""
+    parser.add_argument(
         "--timeout",
         type=float,
-        default=120,
+        default=default,
         metavar="S",
-        help="seconds allowed per cell (default 120)",
+        help=f"seconds allowed per cell (default {default})",
     )
 
 
@@ -187,13 +192,7 @@ def _add_verify(sub) -> None:
         metavar="N",
         help="notebooks verified at the same time (default 2, 1 on one core)",
     )
-    v.add_argument(
-        "--timeout",
-        type=float,
-        default=120,
-        metavar="S",
-        help="seconds allowed per cell (default 120)",
-    )
+    _add_timeout(v, 120)
 
 
 def _add_nbgrader(sub) -> None:
@@ -237,13 +236,7 @@ def _add_check(sub) -> None:
     c.add_argument(
         "notebooks", nargs="+", metavar="NOTEBOOK", help="notebooks and/or folders of notebooks"
     )
-    c.add_argument(
-        "--timeout",
-        type=float,
-        default=600,
-        metavar="S",
-        help="seconds allowed per cell (default 600)",
-    )
+    _add_timeout(c, 600)
     c.add_argument(
         "--against",
         metavar="DIR_OR_NB",
