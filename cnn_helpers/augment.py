@@ -1,9 +1,15 @@
-"""Random rotations and scalings of stored images (data augmentation beyond shifts).
+"""Data augmentation beyond shifts: brightness and contrast, rotations and scalings.
 
-:func:`random_rotate_scale` turns every image by a random angle and scales it by a random
-factor about its centre, resampling bilinearly; pixels that come from outside the frame
-copy the nearest edge pixel (like ``random_shift(fill="edge")``). The training loop applies
-it after the random shift when ``train(max_rotation=..., max_scale=...)`` asks for it.
+* :func:`random_brightness_contrast` stretches every image's grey levels about the image's
+  mean by a random factor and adds a random offset: the kind of variant (about +-15 %
+  brightness and contrast) from which the Sign Language MNIST images were made;
+* :func:`random_rotate_scale` turns every image by a random angle and scales it by a random
+  factor about its centre, resampling bilinearly; pixels that come from outside the frame
+  copy the nearest edge pixel (like ``random_shift(fill="edge")``).
+
+The training loop applies them after the random shift, in this order, when
+``train(max_brightness=..., max_contrast=..., max_rotation=..., max_scale=...)`` asks for
+them. Both take and return stored uint8 images (N, H, W).
 """
 
 from __future__ import annotations
@@ -12,7 +18,53 @@ import numpy as np
 
 from ._checks import as_float
 
-__all__ = ["random_rotate_scale"]
+__all__ = ["random_brightness_contrast", "random_rotate_scale"]
+
+
+def _check_images_rng(x, rng):
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    x = np.asarray(x)
+    if x.dtype != np.uint8 or x.ndim != 3:
+        raise TypeError(f"x must be uint8 images (N, H, W); got {x.dtype} {x.shape}")
+    return x
+
+
+def random_brightness_contrast(x, rng, max_brightness=0.1, max_contrast=0.1):
+    """Change each image's contrast and brightness by its own random amount.
+
+    Image n becomes
+
+        out_n = clip(round((x_n - m_n) c_n + m_n + 255 b_n), 0, 255)
+
+    where m_n is the mean grey level of x_n, the contrast factor c_n is drawn uniformly
+    from [1 - max_contrast, 1 + max_contrast] and the brightness offset b_n from
+    [-max_brightness, max_brightness] (a fraction of the grey scale). With c_n = 1 and
+    b_n = 0 the image is unchanged; c_n < 1 flattens it towards its mean.
+
+    Parameters
+    ----------
+    x : uint8 ndarray, shape (N, H, W)
+    rng : numpy.random.Generator
+        Draws the N contrast factors, then the N brightness offsets.
+    max_brightness : float in [0, 1)
+    max_contrast : float in [0, 1)
+
+    Returns
+    -------
+    uint8 ndarray, shape (N, H, W)
+    """
+    x = _check_images_rng(x, rng)
+    max_brightness = as_float(
+        "max_brightness", max_brightness, low=0.0, high=1.0, low_inclusive=True
+    )
+    max_contrast = as_float("max_contrast", max_contrast, low=0.0, high=1.0, low_inclusive=True)
+    N = x.shape[0]
+    contrast = rng.uniform(1.0 - max_contrast, 1.0 + max_contrast, N)[:, None, None]
+    offset = rng.uniform(-max_brightness, max_brightness, N)[:, None, None] * 255
+    mean = x.reshape(N, -1).mean(axis=1)[:, None, None]  # (N, 1, 1) grey levels
+    out = (x - mean) * contrast + mean + offset  # (N, H, W) float64
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 def random_rotate_scale(x, rng, max_rotation=10.0, max_scale=0.1):
@@ -37,11 +89,7 @@ def random_rotate_scale(x, rng, max_rotation=10.0, max_scale=0.1):
     -------
     uint8 ndarray, shape (N, H, W)
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
-    x = np.asarray(x)
-    if x.dtype != np.uint8 or x.ndim != 3:
-        raise TypeError(f"x must be uint8 images (N, H, W); got {x.dtype} {x.shape}")
+    x = _check_images_rng(x, rng)
     max_rotation = as_float("max_rotation", max_rotation, low=0.0, low_inclusive=True)
     max_scale = as_float("max_scale", max_scale, low=0.0, high=1.0, low_inclusive=True)
     N, H, W = x.shape

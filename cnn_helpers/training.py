@@ -5,7 +5,9 @@ line (``python -m cnn_helpers.train``):
 
 * every epoch, the training images are shuffled by a seeded generator and shifted by
   a random integer offset of at most ``max_shift`` pixels along each axis
-  (:func:`random_shift`), then normalized with :func:`~cnn_helpers.data.prepare_images`;
+  (:func:`random_shift`), optionally given a random brightness and contrast, rotation
+  and scaling (:mod:`cnn_helpers.augment`), then normalized with
+  :func:`~cnn_helpers.data.prepare_images`;
 * every mini-batch takes the paper's step ``K := K - alpha dJ/dK`` for every parameter,
   in place in ``model.params`` (optionally with classical momentum);
 * after every epoch (or every ``eval_every`` epochs) the model is evaluated
@@ -26,9 +28,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float, as_int
+from ._checks import as_float, as_int, as_pair
 from ._threads import blas_threads
-from .augment import random_rotate_scale
+from .augment import random_brightness_contrast, random_rotate_scale
 from .data import (
     SHIFT_FILLS,
     _check_fill,
@@ -38,6 +40,7 @@ from .data import (
     random_shift,
 )
 from .evaluation import _check_images_labels, _check_model, _scores, evaluate
+from .model import ThreeLayerCNN
 
 __all__ = [
     "random_shift",
@@ -48,6 +51,8 @@ __all__ = [
     "lr_factor",
     "LR_SCHEDULES",
     "RECOGNIZER_CHANNELS",
+    "RECOGNIZER_KERNELS",
+    "build_recognizer",
     "SHIFT_FILLS",
     "format_seconds",
     "format_record",
@@ -59,11 +64,75 @@ LR_SCHEDULES = ("constant", "step", "cosine", "linear")
 #: kernels per convolution layer of the sign recognizer (notebook 08 and the command
 #: line), chosen on the validation split (tools/choose_recipe.py). ``ThreeLayerCNN``'s
 #: own default, (8, 16), is the smaller network that notebooks 00-07 derive and draw.
-RECOGNIZER_CHANNELS = (16, 32)
+RECOGNIZER_CHANNELS = (12, 32)
+
+#: side of the square kernels of each convolution layer of the sign recognizer, chosen on
+#: the validation split like the channels: 5x5 in the first layer, 3x3 in the second.
+#: Every convolution is padded to keep the image size (see :func:`same_padding`).
+RECOGNIZER_KERNELS = (5, 3)
+
+
+def same_padding(kernel_side):
+    """Zero padding that keeps the image size of a stride-1 convolution with an odd kernel
+    side k: (k - 1) / 2 on every edge (so h_z = h_a + 2 p - k + 1 = h_a)."""
+    k = as_int("kernel_side", kernel_side, 1)
+    if k % 2 == 0:
+        raise ValueError(f"kernel_side must be odd to keep the image size; got {k}")
+    return (k - 1) // 2
+
+
+def build_recognizer(
+    channels=RECOGNIZER_CHANNELS,
+    kernels=RECOGNIZER_KERNELS,
+    *,
+    pool="max",
+    activation="relu",
+    seed=0,
+    dtype=np.float32,
+    input_shape=(1, 28, 28),
+    n_classes=24,
+):
+    """The sign recognizer's :class:`~cnn_helpers.model.ThreeLayerCNN`: the paper's
+    Figure 1 with ``channels = (c1, c2)`` kernels of sides ``kernels = (k1, k2)``, every
+    convolution stride 1 and padded to keep the size, 2x2 pooling.
+
+    Notebook 08, ``python -m cnn_helpers.train`` and ``tools/choose_recipe.py`` build it
+    here. ``ThreeLayerCNN()``'s own defaults, 8 and 16 kernels of 3x3, are the smaller
+    network of notebooks 00-07.
+
+    Parameters
+    ----------
+    channels : (c1, c2) positive ints, default ``RECOGNIZER_CHANNELS``
+    kernels : (k1, k2) odd positive ints, default ``RECOGNIZER_KERNELS``
+        Kernel sides; layer l is padded by ``(k_l - 1) / 2`` (:func:`same_padding`).
+    pool, activation, seed, dtype, input_shape, n_classes
+        As for :class:`~cnn_helpers.model.ThreeLayerCNN` (here ``dtype`` defaults to
+        float32, the recognizer's training type).
+
+    Returns
+    -------
+    ThreeLayerCNN
+        With 28x28 inputs: Z1 (N, c1, 28, 28), A1 (N, c1, 14, 14), Z2 (N, c2, 14, 14),
+        A2 (N, c2, 7, 7), B2 of length 49 c2, Z3 (N, n_classes).
+    """
+    c1, c2 = as_pair("channels", channels, 1)
+    k1, k2 = as_pair("kernels", kernels, 1)
+    p1, p2 = same_padding(k1), same_padding(k2)
+    return ThreeLayerCNN(
+        input_shape=input_shape,
+        n_classes=n_classes,
+        channels=(c1, c2),
+        kernel_sizes=((k1, k1), (k2, k2)),
+        conv_pads=((p1, p1), (p2, p2)),
+        pool=pool,
+        activation=activation,
+        seed=seed,
+        dtype=dtype,
+    )
 
 
 # ------------------------------------------------------------------ schedule
-def lr_factor(schedule, progress):
+def lr_factor(schedule, progress, warmup=0.0):
     """Multiplier of the base learning rate at ``progress`` in [0, 1] of the run.
 
     Parameters
@@ -74,8 +143,16 @@ def lr_factor(schedule, progress):
         ``"linear"``: ``1 - t``. A callable gets ``t`` and returns the factor.
     progress : float
         Fraction of the optimisation steps already taken.
+    warmup : float in [0, 1), default 0
+        Fraction of the steps of a linear warm-up: the factor rises from 0 to 1 as
+        ``progress / warmup``, then ``schedule`` runs over the remaining steps, at
+        ``t = (progress - warmup) / (1 - warmup)``.
     """
     t = float(progress)
+    if warmup:
+        if t < warmup:
+            return t / warmup
+        t = (t - warmup) / (1 - warmup)
     if callable(schedule):
         return float(schedule(t))
     if schedule == "constant":
@@ -162,10 +239,13 @@ class _Options(NamedTuple):
     lr: float
     momentum: float
     max_shift: int
+    max_brightness: float
+    max_contrast: float
     max_rotation: float
     max_scale: float
     fill: str
     lr_schedule: object
+    warmup: float
     seed: int
     eval_every: int
     eval_batch_size: int
@@ -205,10 +285,17 @@ def _check_options(image_hw, given):
         lr=as_float("lr", given.lr, low=0.0),
         momentum=as_float("momentum", given.momentum, low=0.0, high=1.0, low_inclusive=True),
         max_shift=_check_max_shift(given.max_shift, image_hw),
+        max_brightness=as_float(
+            "max_brightness", given.max_brightness, low=0.0, high=1.0, low_inclusive=True
+        ),
+        max_contrast=as_float(
+            "max_contrast", given.max_contrast, low=0.0, high=1.0, low_inclusive=True
+        ),
         max_rotation=as_float("max_rotation", given.max_rotation, low=0.0, low_inclusive=True),
         max_scale=as_float("max_scale", given.max_scale, low=0.0, high=1.0, low_inclusive=True),
         fill=_check_fill(given.fill),
         lr_schedule=given.lr_schedule,
+        warmup=as_float("warmup", given.warmup, low=0.0, high=1.0, low_inclusive=True),
         seed=as_int("seed", given.seed),
         eval_every=as_int("eval_every", given.eval_every, 1),
         eval_batch_size=as_int("eval_batch_size", given.eval_batch_size, 1),
@@ -228,10 +315,13 @@ def train(
     lr=0.2,
     momentum=0.0,
     max_shift=3,
+    max_brightness=0.0,
+    max_contrast=0.0,
     max_rotation=0.0,
     max_scale=0.0,
     fill="edge",
     lr_schedule="cosine",
+    warmup=0.05,
     seed=0,
     eval_every=1,
     eval_train=True,
@@ -250,9 +340,10 @@ def train(
         P := P - alpha_t dJ_B/dP
 
     where J_B is the mean cross-entropy on B and ``alpha_t = lr * lr_factor(t)``
-    follows ``lr_schedule`` over the steps. With ``momentum = mu > 0`` it becomes
-    momentum, ``V := mu V + dJ_B/dP; P := P - alpha_t V``; the default
-    ``momentum=0`` is plain gradient descent.
+    rises linearly over the first ``warmup`` fraction of the steps and then follows
+    ``lr_schedule``. With ``momentum = mu > 0`` it becomes momentum,
+    ``V := mu V + dJ_B/dP; P := P - alpha_t V``; the default ``momentum=0`` is plain
+    gradient descent.
 
     Parameters
     ----------
@@ -273,8 +364,13 @@ def train(
     momentum : float in [0, 1), default 0 (plain gradient descent)
     max_shift : int >= 0
         Random shift augmentation, in pixels per axis (0 switches it off).
+    max_brightness, max_contrast : float in [0, 1), default 0
+        After the shift, add to every image a random brightness offset of at most this
+        fraction of the grey scale and stretch its grey levels about its mean by a random
+        factor in [1 - max_contrast, 1 + max_contrast] (see
+        :func:`cnn_helpers.augment.random_brightness_contrast`; 0 and 0: unchanged).
     max_rotation : float >= 0, default 0
-        After the shift, turn every image by a random angle of at most this many
+        Then turn every image by a random angle of at most this many
         degrees (see :func:`cnn_helpers.augment.random_rotate_scale`; 0: no rotation).
     max_scale : float in [0, 1), default 0
         ... and scale it by a random factor in [1 - max_scale, 1 + max_scale].
@@ -282,6 +378,9 @@ def train(
         How shifted-in pixels are filled (see :func:`random_shift`).
     lr_schedule : {"constant", "step", "cosine", "linear"} or callable
         See :func:`lr_factor`; applied per step.
+    warmup : float in [0, 1), default 0.05
+        Fraction of the steps over which alpha first rises linearly from 0 to ``lr``;
+        ``lr_schedule`` then runs over the remaining steps (see :func:`lr_factor`).
     seed : int
         Seeds the generator of the shuffling and of the shifts. Evaluation draws no
         random numbers, so ``eval_every`` does not change the training itself.
@@ -340,10 +439,13 @@ def train(
         lr,
         momentum,
         max_shift,
+        max_brightness,
+        max_contrast,
         max_rotation,
         max_scale,
         fill,
         lr_schedule,
+        warmup,
         seed,
         eval_every,
         eval_batch_size,
@@ -394,6 +496,8 @@ def _run(model, x_train, y_train, eval_sets, opts, report):
 def _train_epoch(model, x_train, y_train, rng, velocity, opts, epoch, steps_per_epoch):
     """One pass over shuffled, shifted images; returns (mean batch loss, last rate)."""
     shifted = random_shift(x_train, opts.max_shift, rng, opts.fill) if opts.max_shift else x_train
+    if opts.max_brightness or opts.max_contrast:
+        shifted = random_brightness_contrast(shifted, rng, opts.max_brightness, opts.max_contrast)
     if opts.max_rotation or opts.max_scale:
         shifted = random_rotate_scale(shifted, rng, opts.max_rotation, opts.max_scale)
     X = prepare_images(shifted, model.dtype)
@@ -402,7 +506,7 @@ def _train_epoch(model, x_train, y_train, rng, velocity, opts, epoch, steps_per_
     step = (epoch - 1) * steps_per_epoch
     loss_sum = 0.0
     for idx in iterate_minibatches(n, opts.batch_size, rng):
-        alpha = opts.lr * lr_factor(opts.lr_schedule, step / total_steps)
+        alpha = opts.lr * lr_factor(opts.lr_schedule, step / total_steps, opts.warmup)
         loss, grads = model.loss_and_grads(X[idx], y_train[idx])
         if not math.isfinite(loss):
             raise FloatingPointError(

@@ -1,4 +1,5 @@
-"""Random rotations and scalings (cnn_helpers.augment) against a per-pixel reference."""
+"""Random brightness and contrast, rotations and scalings (cnn_helpers.augment), each against
+a per-pixel reference."""
 
 import math
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from cnn_helpers import ThreeLayerCNN, load_signs
-from cnn_helpers.augment import random_rotate_scale
+from cnn_helpers.augment import random_brightness_contrast, random_rotate_scale
 from cnn_helpers.training import train
 
 
@@ -97,3 +98,82 @@ def test_train_with_rotation_is_reproducible_and_differs_from_shifts_only():
     np.testing.assert_array_equal(turned[1], again[1])
     with pytest.raises(ValueError, match="max_scale"):
         run(max_scale=1.5)
+
+
+# ------------------------------------------------------------------ brightness and contrast
+def _brightness_contrast_reference(img, factor, offset):
+    """(pixel - mean) * factor + mean + 255 offset, rounded and clipped, one pixel at a time."""
+    mean = sum(int(v) for v in img.ravel()) / img.size
+    out = np.empty(img.shape, np.uint8)
+    for i in range(img.shape[0]):
+        for j in range(img.shape[1]):
+            value = (int(img[i, j]) - mean) * factor + mean + 255 * offset
+            out[i, j] = min(max(round(value), 0), 255)
+    return out
+
+
+def test_brightness_contrast_matches_the_per_pixel_reference(images):
+    got = random_brightness_contrast(images, np.random.default_rng(4), 0.15, 0.3)
+    draws = np.random.default_rng(4)
+    factors = draws.uniform(0.7, 1.3, len(images))  # contrast first, then brightness
+    offsets = draws.uniform(-0.15, 0.15, len(images))
+    assert got.dtype == np.uint8 and got.shape == images.shape
+    for n in range(len(images)):
+        ref = _brightness_contrast_reference(images[n], factors[n], offsets[n])
+        # equal up to a rounding tie (x.5) that float64 sums may place on either side
+        assert np.abs(got[n].astype(int) - ref.astype(int)).max() <= 1
+        assert np.mean(got[n] == ref) > 0.99
+
+
+def test_brightness_contrast_what_each_part_does(images):
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(random_brightness_contrast(images, rng, 0.0, 0.0), images)
+    # contrast alone keeps each image's mean grey level (up to rounding and clipping)
+    stretched = random_brightness_contrast(images, np.random.default_rng(1), 0.0, 0.2)
+    means = images.reshape(len(images), -1).mean(axis=1)
+    new_means = stretched.reshape(len(images), -1).mean(axis=1)
+    assert np.abs(new_means - means).max() < 1.0 and np.mean(stretched != images) > 0.5
+    # brightness alone moves every pixel by the same offset, except where it clips
+    draws = np.random.default_rng(2)
+    draws.uniform(1.0, 1.0, len(images))
+    offsets = np.rint(draws.uniform(-0.1, 0.1, len(images)) * 255)
+    brighter = random_brightness_contrast(images, np.random.default_rng(2), 0.1, 0.0)
+    for n in range(len(images)):
+        expected = np.clip(images[n].astype(int) + int(offsets[n]), 0, 255)
+        assert np.abs(brighter[n].astype(int) - expected).max() <= 1
+    # a saturated image stays inside 0..255
+    white = np.full((2, 28, 28), 250, np.uint8)
+    assert random_brightness_contrast(white, np.random.default_rng(3), 0.5, 0.5).max() <= 255
+
+
+def test_brightness_contrast_bad_arguments(images):
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError, match="rng"):
+        random_brightness_contrast(images, 0)
+    with pytest.raises(TypeError, match="uint8"):
+        random_brightness_contrast(images.astype(float), rng)
+    with pytest.raises(ValueError, match="max_brightness"):
+        random_brightness_contrast(images, rng, max_brightness=-0.1)
+    with pytest.raises(ValueError, match="max_contrast"):
+        random_brightness_contrast(images, rng, max_contrast=1.0)
+
+
+def test_train_with_brightness_contrast_is_reproducible_and_differs():
+    signs = load_signs()
+    idx = np.concatenate([np.flatnonzero(signs.y_train == c)[:3] for c in range(24)])
+    x, y = signs.x_train[idx], signs.y_train[idx]
+
+    def run(**kwargs):
+        model = ThreeLayerCNN(seed=1, dtype=np.float64)
+        h = train(model, x, y, epochs=2, batch_size=24, lr=0.05, seed=2, eval_train=False, **kwargs)
+        return h["batch_loss"], model.params["K1"].copy()
+
+    plain = run(max_brightness=0.0, max_contrast=0.0)
+    varied, again = (
+        run(max_brightness=0.1, max_contrast=0.1),
+        run(max_brightness=0.1, max_contrast=0.1),
+    )
+    assert plain[0] != varied[0] and varied[0] == again[0]
+    np.testing.assert_array_equal(varied[1], again[1])
+    with pytest.raises(ValueError, match="max_contrast"):
+        run(max_contrast=1.5)

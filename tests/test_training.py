@@ -11,12 +11,17 @@ import pytest
 from cnn_helpers import ThreeLayerCNN, load_signs, prepare_images
 from cnn_helpers import train as train_cli
 from cnn_helpers._threads import DEFAULT_THREADS, ENV_VAR, blas_info, blas_threads, resolve_threads
+from cnn_helpers.cli import TRAIN_DEFAULTS
 from cnn_helpers.training import (
+    RECOGNIZER_CHANNELS,
+    RECOGNIZER_KERNELS,
+    build_recognizer,
     evaluate,
     gradient_step,
     iterate_minibatches,
     lr_factor,
     random_shift,
+    same_padding,
     train,
 )
 
@@ -158,6 +163,31 @@ def test_lr_factor_schedules():
     assert lr_factor(lambda t: 2 * t, 0.25) == 0.5
     with pytest.raises(ValueError, match="lr_schedule"):
         lr_factor("exponential", 0.5)
+
+
+def test_lr_factor_warmup_rises_linearly_then_runs_the_schedule_on_the_rest():
+    assert lr_factor("cosine", 0.0, warmup=0.1) == 0.0
+    assert abs(lr_factor("cosine", 0.05, warmup=0.1) - 0.5) < 1e-12
+    assert lr_factor("cosine", 0.1, warmup=0.1) == 1.0  # the schedule's start
+    assert abs(lr_factor("cosine", 0.55, warmup=0.1) - 0.5) < 1e-12  # its middle
+    assert abs(lr_factor("cosine", 1.0, warmup=0.1)) < 1e-12
+    assert abs(lr_factor("linear", 0.4, warmup=0.2) - 0.75) < 1e-12
+    assert abs(lr_factor(lambda t: t, 0.6, warmup=0.2) - 0.5) < 1e-12
+    assert lr_factor("cosine", 0.3) == lr_factor("cosine", 0.3, warmup=0.0)
+
+
+def test_train_warmup_alpha_per_step(small):
+    """One step per epoch: alpha = lr * progress / warmup, then the (constant) schedule."""
+    x_tr, y_tr, _, _ = small
+    model = ThreeLayerCNN(seed=2)
+    common = dict(epochs=10, batch_size=len(x_tr), lr=0.3, max_shift=0, eval_train=False)
+    history = train(model, x_tr, y_tr, lr_schedule="constant", warmup=0.5, **common)
+    expected = [0.0, 0.06, 0.12, 0.18, 0.24, 0.3, 0.3, 0.3, 0.3, 0.3]
+    np.testing.assert_allclose(history["lr"], expected, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="warmup"):
+        train(model, x_tr, y_tr, warmup=1.0, **common)
+    with pytest.raises(TypeError, match="warmup"):
+        train(model, x_tr, y_tr, warmup="0.1", **common)
 
 
 # ------------------------------------------------------------------ evaluate
@@ -303,6 +333,7 @@ def test_one_plain_gradient_descent_step_is_the_paper_update(small):
         lr=0.3,
         max_shift=0,
         lr_schedule="constant",
+        warmup=0.0,
         eval_train=False,
     )
     for key in before:
@@ -379,6 +410,7 @@ def test_train_history_is_pinned(signs, kwargs, expected, weights):
         batch_size=20,
         lr=0.05,
         max_shift=2,
+        warmup=0.0,  # pinned before the warm-up existed (test_train_warmup_alpha_per_step)
         seed=7,
         **kwargs,
     )
@@ -536,6 +568,53 @@ def test_saved_model_predicts_exactly_as_trained(small, tmp_path):
     )
 
 
+# ------------------------------------------------------------------ the recognizer
+def test_build_recognizer_keeps_the_image_size_in_every_convolution():
+    model = build_recognizer(seed=3)
+    assert (RECOGNIZER_CHANNELS, RECOGNIZER_KERNELS) == ((12, 32), (5, 3))
+    first, second = model.layers
+    assert (first.c_out, second.c_out) == RECOGNIZER_CHANNELS
+    assert (first.kernel_hw, second.kernel_hw) == ((5, 5), (3, 3))
+    assert (first.pad, second.pad) == ((2, 2), (1, 1))
+    sizes = (first.z_hw, first.a_hw, second.z_hw, second.a_hw)
+    assert sizes == ((28, 28), (14, 14), (14, 14), (7, 7))
+    assert model.params["K1"].shape == (12, 1, 5, 5) and model.params["K2"].shape == (32, 12, 3, 3)
+    assert model.dtype == np.float32
+    assert model.n_params() == 12 * 26 + 32 * (12 * 9 + 1) + 32 * 49 * 24 + 24
+    # the same weights as the model built by hand, and the command line's recipe
+    by_hand = ThreeLayerCNN(
+        channels=(12, 32),
+        kernel_sizes=((5, 5), (3, 3)),
+        conv_pads=((2, 2), (1, 1)),
+        seed=3,
+        dtype=np.float32,
+    )
+    for key, value in by_hand.params.items():
+        np.testing.assert_array_equal(model.params[key], value)
+    assert tuple(TRAIN_DEFAULTS["kernels"]) == RECOGNIZER_KERNELS
+    assert tuple(TRAIN_DEFAULTS["channels"]) == RECOGNIZER_CHANNELS
+
+
+def test_build_recognizer_bad_arguments():
+    with pytest.raises(ValueError, match="kernel_side"):
+        build_recognizer(kernels=(4, 3))
+    with pytest.raises(ValueError, match="channels"):
+        build_recognizer(channels=(0, 8))
+    with pytest.raises((TypeError, ValueError), match="kernels"):
+        build_recognizer(kernels=(5, 3, 3))
+
+
+@pytest.mark.parametrize("side, pad", [(1, 0), (3, 1), (5, 2), (7, 3)])
+def test_same_padding(side, pad):
+    assert same_padding(side) == pad
+
+
+@pytest.mark.parametrize("side, error", [(4, ValueError), (0, ValueError), (2.5, TypeError)])
+def test_same_padding_rejects_sizes_it_cannot_keep(side, error):
+    with pytest.raises(error, match="kernel_side"):
+        same_padding(side)
+
+
 # ------------------------------------------------------------------ the command line
 def test_cli_trains_saves_and_verifies(tmp_path, capsys):
     out = tmp_path / "cli_model.npz"
@@ -617,6 +696,19 @@ def test_cli_adds_the_npz_suffix(tmp_path, capsys):
     capsys.readouterr()
 
 
+def test_cli_kernels_option_reaches_the_saved_model(tmp_path, capsys):
+    out = tmp_path / "k.npz"
+    argv = ["--epochs", "1", "--train-limit", "32", "--test-limit", "16", "--out", str(out)]
+    assert train_cli.main([*argv, "--kernels", "3", "5", "--channels", "4", "6"]) == 0
+    text = capsys.readouterr().out
+    assert "kernels 3x3 and 5x5" in text
+    layers = ThreeLayerCNN.load(out).layers
+    assert [(b.c_out, b.kernel_hw, b.pad, b.z_hw) for b in layers] == [
+        (4, (3, 3), (1, 1), (28, 28)),
+        (6, (5, 5), (2, 2), (14, 14)),
+    ]
+
+
 @pytest.mark.parametrize(
     "argv, word",
     [
@@ -636,6 +728,13 @@ def test_cli_adds_the_npz_suffix(tmp_path, capsys):
         (["--rotation", "-1"], "--rotation"),
         (["--scale", "1"], "--scale"),
         (["--channels", "8"], "--channels"),
+        (["--kernels", "5"], "--kernels"),
+        (["--warmup", "1"], "--warmup"),
+        (["--warmup", "-0.1"], "--warmup"),
+        (["--brightness", "1"], "--brightness"),
+        (["--contrast", "-0.5"], "--contrast"),
+        (["--kernels", "4", "3"], "--kernels"),
+        (["--kernels", "0", "3"], "--kernels"),
         (["--val-fraction", "ten"], "--val-fraction"),
     ],
 )

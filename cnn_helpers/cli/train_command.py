@@ -14,7 +14,14 @@ from .._threads import blas_threads
 from ..data import SHIFT_FILLS, load_signs, prepare_images
 from ..model import ThreeLayerCNN
 from ..splits import VAL_FRACTION, split_signs
-from ..training import LR_SCHEDULES, RECOGNIZER_CHANNELS, format_seconds, train
+from ..training import (
+    LR_SCHEDULES,
+    RECOGNIZER_CHANNELS,
+    RECOGNIZER_KERNELS,
+    build_recognizer,
+    format_seconds,
+    train,
+)
 from ._options import (
     _option,
     _any_int,
@@ -33,6 +40,8 @@ _nonnegative_float = _option(
     float, lambda value: 0.0 <= value < float("inf"), "a finite number >= 0"
 )
 _scale = _option(float, lambda value: 0.0 <= value < 1.0, "a number in [0, 1)")
+#: ``--kernels``: an odd kernel side (padded by (k - 1) / 2 to keep the image size)
+_odd_side = _option(int, lambda value: value >= 1 and value % 2 == 1, "an odd integer >= 1")
 
 
 def _defaults(function) -> dict:
@@ -57,15 +66,19 @@ TRAIN_DEFAULTS = dict(
             "momentum",
             "fill",
             "lr_schedule",
+            "warmup",
             "seed",
         )
     },
     # the validation split every 5th epoch (and after the last one)
     eval_every=5,
     shift=_TRAIN["max_shift"],
+    brightness=_TRAIN["max_brightness"],
+    contrast=_TRAIN["max_contrast"],
     rotation=_TRAIN["max_rotation"],
     scale=_TRAIN["max_scale"],
     channels=RECOGNIZER_CHANNELS,
+    kernels=RECOGNIZER_KERNELS,
     pool=_MODEL["pool"],
     activation=_MODEL["activation"],
     dtype="float32",
@@ -78,11 +91,27 @@ _TRAIN_OPTIONS = (
     ("--epochs", _positive_int, "passes over the training images"),
     ("--lr", _positive_float, "base learning rate alpha of K := K - alpha dJ/dK"),
     ("--lr-schedule", LR_SCHEDULES, "how alpha changes over the steps"),
+    (
+        "--warmup",
+        _scale,
+        "fraction of the steps over which alpha first rises linearly from 0 (0: none)",
+    ),
     ("--momentum", _momentum, "classical momentum; 0 is the paper's plain gradient descent"),
     ("--pool", ("max", "avg"), "pooling of both conv blocks"),
     ("--activation", ("relu", "sigmoid", "tanh"), "activation of both conv blocks"),
     ("--shift", _nonnegative_int, "random-shift augmentation in pixels per axis (0: off)"),
     ("--fill", SHIFT_FILLS, "what the pixels shifted in from outside become"),
+    (
+        "--brightness",
+        _scale,
+        "random brightness offset, at most this fraction of the grey scale, after the shift "
+        "(0: off)",
+    ),
+    (
+        "--contrast",
+        _scale,
+        "random contrast factor in [1 - C, 1 + C] about the image's mean, after the shift (0: off)",
+    ),
     ("--rotation", _nonnegative_float, "random rotation in degrees after the shift (0: off)"),
     ("--scale", _scale, "random scaling by a factor in [1 - F, 1 + F] after the shift (0: off)"),
     ("--seed", _any_int, "seeds the initial weights, the shuffling and the shifts"),
@@ -132,6 +161,15 @@ def build_train_parser():
         default=list(TRAIN_DEFAULTS["channels"]),
         metavar=("C1", "C2"),
         help="kernels of the first and second convolution layer",
+    )
+    add(
+        "--kernels",
+        type=_odd_side,
+        nargs=2,
+        default=list(TRAIN_DEFAULTS["kernels"]),
+        metavar=("K1", "K2"),
+        help="side of the square kernels of the first and second convolution layer (odd; "
+        "each convolution is padded by (K - 1) / 2 to keep the image size)",
     )
     add(
         "--val-fraction",
@@ -216,13 +254,15 @@ def _train_model(args, splits, image_hw):
     x_train, y_train = splits.x_train[: args.train_limit], splits.y_train[: args.train_limit]
     x_test, y_test = splits.x_test[: args.test_limit], splits.y_test[: args.test_limit]
     dtype = np.dtype(args.dtype)
-    model = ThreeLayerCNN(
-        input_shape=(1, *image_hw),
-        channels=tuple(args.channels),
+    model = build_recognizer(
+        tuple(args.channels),
+        tuple(args.kernels),
         pool=args.pool,
         activation=args.activation,
         seed=args.seed,
         dtype=dtype,
+        input_shape=(1, *image_hw),
+        n_classes=len(splits.classes),
     )
     print(
         f"Sign Language MNIST: {len(x_train)} training images, {len(splits.x_val)} "
@@ -230,13 +270,16 @@ def _train_model(args, splits, image_hw):
         f"{image_hw[0]}x{image_hw[1]} pixels"
     )
     print(
-        f"model: ThreeLayerCNN(channels={tuple(args.channels)}, pool={args.pool!r}, "
+        f"model: ThreeLayerCNN(channels={tuple(args.channels)}, kernels "
+        f"{args.kernels[0]}x{args.kernels[0]} and {args.kernels[1]}x{args.kernels[1]}, "
+        f"pool={args.pool!r}, "
         f"activation={args.activation!r}, dtype={dtype.name}), {model.n_params():,} parameters"
     )
     print(
         f"training: {args.epochs} epochs, batch {args.batch_size}, lr {args.lr:g} "
-        f"({args.lr_schedule}), momentum {args.momentum:g}, shift {args.shift} "
-        f"({args.fill}), rotation {args.rotation:g} deg, scale {args.scale:g}, "
+        f"({args.lr_schedule}, warm-up {args.warmup:g}), momentum {args.momentum:g}, "
+        f"shift {args.shift} ({args.fill}), brightness {args.brightness:g}, "
+        f"contrast {args.contrast:g}, rotation {args.rotation:g} deg, scale {args.scale:g}, "
         f"seed {args.seed}, {args.threads} BLAS thread(s)",
         flush=True,
     )
@@ -252,10 +295,13 @@ def _train_model(args, splits, image_hw):
         lr=args.lr,
         momentum=args.momentum,
         max_shift=args.shift,
+        max_brightness=args.brightness,
+        max_contrast=args.contrast,
         max_rotation=args.rotation,
         max_scale=args.scale,
         fill=args.fill,
         lr_schedule=args.lr_schedule,
+        warmup=args.warmup,
         seed=args.seed,
         eval_every=args.eval_every,
         eval_train=args.eval_train,
