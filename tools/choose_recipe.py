@@ -7,16 +7,18 @@ Usage (from the repository root)::
 
 Every candidate below is trained with seeds 0, 1 and 2 on the training split of
 :func:`cnn_helpers.split_signs` and evaluated on the validation split after every epoch.
-The test split is never loaded here. Each candidate sets the kernels per layer, epochs,
-batch size, learning rate, momentum and augmentation (``CANDIDATES``; the other options
-are those of ``python -m cnn_helpers.train``, float32). The recipes go to
-``results/recipe_candidates.json``; notebook 08 checks that the candidate with the lowest
-mean validation loss is the recipe of the command line (``cnn_helpers.cli.TRAIN_DEFAULTS``).
-The CSV has one row per candidate, seed and epoch:
-``candidate,seed,epoch,val_loss,val_acc,seconds`` (seconds: training time so far, on the
-machine that ran it, with one BLAS thread as the package default).
+The test split is never loaded here. Each candidate sets the kernels per layer and their
+sides, epochs, batch size, learning rate and warm-up, momentum and augmentation
+(``CANDIDATES``; the other options are those of ``python -m cnn_helpers.train``, float32).
+The recipes go to ``results/recipe_candidates.json``. Notebook 08 applies the selection
+rule to these files: among the candidates that do no more multiply-adds than the 16/32
+recipe with 3x3 kernels, the lowest mean validation loss wins, and it must be the recipe of
+the command line (``cnn_helpers.cli.TRAIN_DEFAULTS``). The CSV has one row per candidate,
+seed and epoch: ``candidate,seed,epoch,val_loss,val_acc,seconds`` (seconds: training time
+so far, on the machine that ran it, with one BLAS thread as the package default; for
+reference only, since a shared machine's speed varies).
 
-Takes about 15 minutes on 2 cores.
+Takes about 40 minutes on 2 cores (``--candidates`` runs a subset).
 """
 
 from __future__ import annotations
@@ -33,22 +35,50 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checkout's cnn_helpers, also without PYTHONPATH
 
-from cnn_helpers import ThreeLayerCNN, split_signs  # noqa: E402
+from cnn_helpers import split_signs  # noqa: E402
 from cnn_helpers.cli import TRAIN_DEFAULTS  # noqa: E402
-from cnn_helpers.training import train  # noqa: E402
+from cnn_helpers.training import build_recognizer, train  # noqa: E402
 
 #: the options every candidate sets (the rest is the command line's recipe: cosine schedule,
 #: edge fill, max pooling, ReLU, float32)
-KEYS = ("channels", "epochs", "batch_size", "lr", "momentum", "shift", "rotation", "scale")
+KEYS = (
+    "channels",
+    "kernels",
+    "epochs",
+    "batch_size",
+    "lr",
+    "warmup",
+    "momentum",
+    "shift",
+    "brightness",
+    "contrast",
+    "rotation",
+    "scale",
+)
 
 
-def _recipe(channels, epochs, batch_size, lr, momentum=0.0, shift=3, rotation=0.0, scale=0.0):
-    return dict(zip(KEYS, (channels, epochs, batch_size, lr, momentum, shift, rotation, scale)))
+def _recipe(
+    channels,
+    epochs,
+    batch_size,
+    lr,
+    *,
+    kernels=(3, 3),
+    warmup=0.0,
+    momentum=0.0,
+    shift=3,
+    brightness=0.0,
+    contrast=0.0,
+    rotation=0.0,
+    scale=0.0,
+):
+    values = (channels, kernels, epochs, batch_size, lr, warmup, momentum, shift)
+    return dict(zip(KEYS, (*values, brightness, contrast, rotation, scale)))
 
 
-#: name -> recipe. Each fits in a minute of training on 2 cores. The recipe of the command
-#: line (cnn_helpers.cli.TRAIN_DEFAULTS) must be the one with the lowest mean validation
-#: loss: notebook 08 checks it against results/recipe_candidates.json.
+#: name -> recipe. The recipe of the command line (cnn_helpers.cli.TRAIN_DEFAULTS) must be the
+#: one with the lowest mean validation loss among those within the work budget (notebook 08
+#: checks it against results/recipe_candidates.json and results/recipe_selection.csv).
 CANDIDATES = {
     "8/16 kernels, 60 epochs (before)": _recipe((8, 16), 60, 32, 0.1),
     "8/16 kernels, 180 epochs": _recipe((8, 16), 180, 32, 0.1),
@@ -56,6 +86,20 @@ CANDIDATES = {
     "16/32, rotations and scaling": _recipe((16, 32), 70, 64, 0.2, rotation=10.0, scale=0.1),
     "16/32, momentum 0.9": _recipe((16, 32), 70, 64, 0.02, momentum=0.9),
     "16/32, no random shifts": _recipe((16, 32), 70, 64, 0.2, shift=0),
+    "16/32, 5x5 kernels in layer 1": _recipe((16, 32), 70, 64, 0.2, kernels=(5, 3)),
+    "16/32, 5x5 in layer 1, lr 0.1": _recipe((16, 32), 70, 64, 0.1, kernels=(5, 3)),
+    "16/32, 5x5 in layer 1, lr 0.3": _recipe((16, 32), 70, 64, 0.3, kernels=(5, 3)),
+    "16/32, 5x5, brightness/contrast 10 %": _recipe(
+        (16, 32), 70, 64, 0.2, kernels=(5, 3), brightness=0.1, contrast=0.1
+    ),
+    "16/32, warm-up 5 %": _recipe((16, 32), 70, 64, 0.2, warmup=0.05),
+    "16/32, 5x5, warm-up 5 %": _recipe((16, 32), 70, 64, 0.2, kernels=(5, 3), warmup=0.05),
+    "16/32, 5x5, warm-up 10 %": _recipe((16, 32), 70, 64, 0.2, kernels=(5, 3), warmup=0.1),
+    "16/32, 5x5, warm-up 5 %, 60 epochs": _recipe(
+        (16, 32), 60, 64, 0.2, kernels=(5, 3), warmup=0.05
+    ),
+    "16/24, 5x5, warm-up 5 %": _recipe((16, 24), 70, 64, 0.2, kernels=(5, 3), warmup=0.05),
+    "12/32, 5x5, warm-up 5 %": _recipe((12, 32), 70, 64, 0.2, kernels=(5, 3), warmup=0.05),
 }
 
 FIELDS = ("candidate", "seed", "epoch", "val_loss", "val_acc", "seconds")
@@ -64,8 +108,9 @@ FIELDS = ("candidate", "seed", "epoch", "val_loss", "val_acc", "seconds")
 def run(name, seed, splits):
     """Train one candidate with one seed; returns its CSV rows."""
     r = CANDIDATES[name]
-    model = ThreeLayerCNN(
-        channels=r["channels"],
+    model = build_recognizer(
+        r["channels"],
+        r["kernels"],
         pool=TRAIN_DEFAULTS["pool"],
         activation=TRAIN_DEFAULTS["activation"],
         seed=seed,
@@ -77,10 +122,13 @@ def run(name, seed, splits):
         lr=r["lr"],
         momentum=r["momentum"],
         max_shift=r["shift"],
+        max_brightness=r["brightness"],
+        max_contrast=r["contrast"],
         max_rotation=r["rotation"],
         max_scale=r["scale"],
         fill=TRAIN_DEFAULTS["fill"],
         lr_schedule=TRAIN_DEFAULTS["lr_schedule"],
+        warmup=r["warmup"],
     )
     rows = []
     start = time.perf_counter()
