@@ -78,7 +78,14 @@ def test_bad_arguments(images):
         random_rotate_scale(images, rng, max_scale=1.0)
 
 
-def test_train_with_rotation_is_reproducible_and_differs_from_shifts_only():
+@pytest.mark.parametrize(
+    "options, bad",
+    [
+        (dict(max_rotation=10.0, max_scale=0.1), dict(max_scale=1.5)),
+        (dict(max_brightness=0.1, max_contrast=0.1), dict(max_contrast=1.5)),
+    ],
+)
+def test_train_with_augmentation_is_reproducible_and_differs_from_shifts_only(options, bad):
     signs = load_signs()
     idx = np.concatenate([np.flatnonzero(signs.y_train == c)[:3] for c in range(24)])
     x, y = signs.x_train[idx], signs.y_train[idx]
@@ -88,16 +95,12 @@ def test_train_with_rotation_is_reproducible_and_differs_from_shifts_only():
         h = train(model, x, y, epochs=2, batch_size=24, lr=0.05, seed=2, eval_train=False, **kwargs)
         return h["batch_loss"], model.params["K1"].copy()
 
-    plain, turned, again = (
-        run(),
-        run(max_rotation=10.0, max_scale=0.1),
-        run(max_rotation=10.0, max_scale=0.1),
-    )
-    assert plain[0] != turned[0]
-    assert turned[0] == again[0]
-    np.testing.assert_array_equal(turned[1], again[1])
-    with pytest.raises(ValueError, match="max_scale"):
-        run(max_scale=1.5)
+    plain, varied, again = run(), run(**options), run(**options)
+    assert plain[0] != varied[0]
+    assert varied[0] == again[0]
+    np.testing.assert_array_equal(varied[1], again[1])
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        run(**bad)
 
 
 # ------------------------------------------------------------------ brightness and contrast
@@ -156,24 +159,3 @@ def test_brightness_contrast_bad_arguments(images):
         random_brightness_contrast(images, rng, max_brightness=-0.1)
     with pytest.raises(ValueError, match="max_contrast"):
         random_brightness_contrast(images, rng, max_contrast=1.0)
-
-
-def test_train_with_brightness_contrast_is_reproducible_and_differs():
-    signs = load_signs()
-    idx = np.concatenate([np.flatnonzero(signs.y_train == c)[:3] for c in range(24)])
-    x, y = signs.x_train[idx], signs.y_train[idx]
-
-    def run(**kwargs):
-        model = ThreeLayerCNN(seed=1, dtype=np.float64)
-        h = train(model, x, y, epochs=2, batch_size=24, lr=0.05, seed=2, eval_train=False, **kwargs)
-        return h["batch_loss"], model.params["K1"].copy()
-
-    plain = run(max_brightness=0.0, max_contrast=0.0)
-    varied, again = (
-        run(max_brightness=0.1, max_contrast=0.1),
-        run(max_brightness=0.1, max_contrast=0.1),
-    )
-    assert plain[0] != varied[0] and varied[0] == again[0]
-    np.testing.assert_array_equal(varied[1], again[1])
-    with pytest.raises(ValueError, match="max_contrast"):
-        run(max_contrast=1.5)
